@@ -1,0 +1,1 @@
+"""Label and field selectors: Sensu's grammar plus ``||`` and parentheses."""

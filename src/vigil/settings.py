@@ -1,0 +1,109 @@
+"""Every server setting, declared once with its flag name, default and help.
+
+Precedence: command-line flag > ``VIGIL_<NAME>`` environment variable > default. Flag names
+follow sensu-backend's where the concept exists, so Sensu's docs still apply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str  # attribute name; the flag is --name-with-dashes, the env var VIGIL_NAME
+    default: Any
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return "VIGIL_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("api_listen_address", "127.0.0.1:8080", "host:port the HTTP API listens on"),
+    Setting("state_dir", "vigil-data", "directory for the SQLite store and local state"),
+    Setting("api_request_limit", 512000, "largest request body accepted, in bytes"),
+    Setting("log_level", "info", "debug, info, warn or error"),
+    Setting("store", "sqlite", "sqlite (embedded, default) or postgres"),
+    Setting("pg_url", "", "PostgreSQL URL when --store postgres (postgresql://...)"),
+    Setting("access_token_ttl", 900, "lifetime of an access token, in seconds"),
+    Setting("refresh_token_ttl", 43200, "lifetime of a refresh token, in seconds"),
+    Setting("pipeline_workers", 16, "handler pipeline workers"),
+    Setting("pipeline_queue_size", 10000, "events waiting for the pipeline before drops"),
+    Setting("js_timeout", 1.0, "time limit for one JavaScript filter or mutator, in seconds"),
+    Setting("keepalive_check_interval", 1.0, "how often keepalive deadlines are checked, in s"),
+    Setting("silence_expiry_interval", 1.0, "how often expired silences are removed, in s"),
+    Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
+    Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
+)
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        return str(value).lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    api_listen_address: str = "127.0.0.1:8080"
+    state_dir: str = "vigil-data"
+    api_request_limit: int = 512000
+    log_level: str = "info"
+    store: str = "sqlite"
+    pg_url: str = ""
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 43200
+    pipeline_workers: int = 16
+    pipeline_queue_size: int = 10000
+    js_timeout: float = 1.0
+    keepalive_check_interval: float = 1.0
+    silence_expiry_interval: float = 1.0
+    login_max_failures: int = 5
+    login_lockout: float = 60.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.state_dir)
+
+    @property
+    def host(self) -> str:
+        return self.api_listen_address.rsplit(":", 1)[0].strip("[]") or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return int(self.api_listen_address.rsplit(":", 1)[1])
+
+    @classmethod
+    def load(
+        cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Flags (None = not given) over VIGIL_* env vars over defaults."""
+        flags = flags or {}
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            given = flags.get(setting.name)
+            if given is None and setting.env in env:
+                given = env[setting.env]
+            if given is not None:
+                values[setting.name] = _coerce(given, setting.default)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
