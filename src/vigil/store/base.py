@@ -15,7 +15,7 @@ Reads return ``Record``s whose ``value`` is the stored JSON (bytes), unparsed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -87,7 +87,8 @@ class ListQuery:
 
 
 class Store(Protocol):
-    """Implemented by ``vigil.store.sqlite.SQLiteStore`` and ``vigil.store.postgres.PostgresStore``."""
+    """Implemented by ``vigil.store.sqlite.SQLiteStore`` and ``vigil.store.postgres.PostgresStore``.
+    """
 
     async def get(self, kind: str, namespace: str, name: str) -> Record | None: ...
 
@@ -106,6 +107,12 @@ class Store(Protocol):
     async def health(self) -> Mapping[str, object]:
         """``{"healthy": bool, "backend": "sqlite"|"postgres", ...}``; never raises."""
         ...
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call ``callback(payload)`` for every ``notify`` on ``channel`` by any backend."""
+        ...
+
+    async def notify(self, channel: str, payload: str) -> None: ...
 
     async def close(self) -> None: ...
 

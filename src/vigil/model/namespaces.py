@@ -1,0 +1,26 @@
+"""Namespace (``namespaces``): ``{"name": ...}`` only; no metadata in core/v2."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from vigil.model.base import Resource
+from vigil.model.meta import check_name, shown
+
+
+class Namespace(Resource, kw_only=True):
+    TYPE: ClassVar[str] = "Namespace"
+    PLURAL: ClassVar[str] = "namespaces"
+    NAMESPACED: ClassVar[bool] = False
+    FIELD_PREFIX: ClassVar[str] = "namespace"
+
+    name: str = shown(str)
+
+    def key_name(self) -> str:
+        return self.name
+
+    def validate(self) -> None:
+        check_name("namespace", self.name)
+
+    def fields(self) -> dict[str, str]:
+        return {"namespace.name": self.name}

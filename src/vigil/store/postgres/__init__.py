@@ -1,0 +1,5 @@
+"""The PostgreSQL backend, for several Vigil backends sharing one database."""
+
+from vigil.store.postgres.store import PostgresStore
+
+__all__ = ["PostgresStore"]

@@ -1,0 +1,58 @@
+"""PostgreSQL schema and its versioned migrations, applied when a backend opens.
+
+Several backends may start at once against one database: the whole migration runs in one
+transaction holding a transaction-level advisory lock, so the second backend waits and then
+finds nothing left to do. DDL is transactional in PostgreSQL, so a failed migration leaves no
+trace. Key columns use ``COLLATE "C"`` so that ordering is bytewise, as in SQLite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from vigil.errors import VigilError
+
+# Advisory-lock key spaces (first int4 of the two-key form); the second key is per use.
+MIGRATION_LOCK = (0x56494730, 0)
+LEADER_LOCK_SPACE = 0x56494731
+
+
+def _data_table(name: str, key_columns: tuple[str, ...]) -> str:
+    keys = ", ".join(f'{c} text COLLATE "C" NOT NULL' for c in key_columns)
+    return f"""CREATE TABLE {name} (
+        {keys}, revision bigint NOT NULL, value bytea NOT NULL,
+        fields jsonb NOT NULL DEFAULT '{{}}', labels jsonb NOT NULL DEFAULT '{{}}',
+        PRIMARY KEY ({", ".join(key_columns)})
+    )"""
+
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the revision sequence and the two data tables. The primary keys serve every list
+    # (keyset order, namespace, name prefix). Selectors read ``fields ->> key`` with the key
+    # bound as a parameter, which no GIN or expression index can serve, so none is built:
+    # selectors filter rows while the keyset scan walks the primary key up to LIMIT.
+    (
+        "CREATE SEQUENCE revision_seq AS bigint",
+        _data_table("resources", ("kind", "namespace", "name")),
+        _data_table("events", ("namespace", "entity", "check_name")),
+    ),
+)
+
+
+async def migrate(conn: AsyncConnection[Any]) -> int:
+    """Apply every pending migration under the migration lock; return the schema version."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", MIGRATION_LOCK)
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+        cur = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+        row: Any = await cur.fetchone()
+        version = int(row[0])
+        if version > len(MIGRATIONS):
+            raise VigilError(f"database schema version {version} is newer than this Vigil")
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            for statement in MIGRATIONS[number - 1]:
+                await conn.execute(statement)
+            await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+    return len(MIGRATIONS)

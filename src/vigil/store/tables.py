@@ -1,0 +1,271 @@
+"""The SQL shape both SQL backends share: two tables, their keys, and the statements on them.
+
+Kind ``events`` lives in its own table keyed (namespace, entity, check_name) because it is the
+hot, big kind; every other kind lives in ``resources`` keyed (kind, namespace, name). This module
+turns store keys into table keys and back, and writes the statement texts once for both
+dialects; the backends only differ in placeholders (``?`` vs ``%s``) and how a JSON map is bound.
+
+Ordering is bytewise on the key columns in both databases (SQLite's BINARY collation and
+PostgreSQL's ``COLLATE "C"``), i.e. Unicode code point order, so pages agree across backends.
+Events are ordered by (namespace, entity, check_name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+
+from vigil.errors import AlreadyExists, InvalidArgument, NotFound, PreconditionFailed, VigilError
+from vigil.selector.ast import Selection
+from vigil.selector.sql import compile_selection
+from vigil.store.base import Delete, ListQuery, Put, Record
+
+Dialect = Literal["sqlite", "postgres"]
+EVENTS = "events"
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    key_columns: tuple[str, ...]  # full primary key, in index order
+    scoped_by_kind: bool  # True when the first key column is the kind
+
+    @property
+    def order_columns(self) -> tuple[str, ...]:
+        return self.key_columns[1:] if self.scoped_by_kind else self.key_columns
+
+
+RESOURCES_TABLE = Table("resources", ("kind", "namespace", "name"), scoped_by_kind=True)
+EVENTS_TABLE = Table("events", ("namespace", "entity", "check_name"), scoped_by_kind=False)
+
+
+def table_for(kind: str) -> Table:
+    return EVENTS_TABLE if kind == EVENTS else RESOURCES_TABLE
+
+
+def split_event_name(name: str) -> tuple[str, str] | None:
+    """``"entity/check"`` -> ("entity", "check"); None when it is not an event name."""
+    entity, slash, check = name.partition("/")
+    if not slash or not entity or not check:
+        return None
+    return entity, check
+
+
+def row_key(kind: str, namespace: str, name: str) -> tuple[str, ...] | None:
+    """The primary-key values of a store key; None when no row can have that key."""
+    if kind != EVENTS:
+        return (kind, namespace, name)
+    parts = split_event_name(name)
+    return None if parts is None else (namespace, *parts)
+
+
+def write_key(kind: str, namespace: str, name: str) -> tuple[str, ...]:
+    key = row_key(kind, namespace, name)
+    if key is None:
+        raise InvalidArgument(f"event name must be <entity>/<check>, got {name!r}")
+    return key
+
+
+def record_from_row(kind: str, row: tuple[Any, ...]) -> Record:
+    """Rows are selected as (*order columns, revision, value)."""
+    if kind == EVENTS:
+        namespace, entity, check, revision, value = row
+        return Record(kind, namespace, f"{entity}/{check}", int(revision), bytes(value))
+    namespace, name, revision, value = row
+    return Record(kind, namespace, name, int(revision), bytes(value))
+
+
+def json_map(values: object) -> str:
+    return orjson.dumps(dict(values)).decode()  # type: ignore[call-overload]
+
+
+# --- statements -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    get: str
+    revision_of: str
+    upsert: str
+    insert_new: str
+    update_if: str
+    delete: str
+    delete_if: str
+
+
+def statements(table: Table, dialect: Dialect) -> Statements:
+    p = "?" if dialect == "sqlite" else "%s"
+    pj = p if dialect == "sqlite" else "%s::jsonb"
+    keys = ", ".join(table.key_columns)
+    where = " AND ".join(f"{c} = {p}" for c in table.key_columns)
+    values = ", ".join([p] * len(table.key_columns) + [p, p, pj, pj])
+    insert = f"INSERT INTO {table.name} ({keys}, revision, value, fields, labels) VALUES ({values})"
+    sets = f"revision = {p}, value = {p}, fields = {pj}, labels = {pj}"
+    return Statements(
+        get=f"SELECT revision, value FROM {table.name} WHERE {where}",
+        revision_of=f"SELECT revision FROM {table.name} WHERE {where}",
+        upsert=(
+            f"{insert} ON CONFLICT ({keys}) DO UPDATE SET revision = excluded.revision, "
+            "value = excluded.value, fields = excluded.fields, labels = excluded.labels"
+        ),
+        insert_new=f"{insert} ON CONFLICT ({keys}) DO NOTHING",
+        update_if=f"UPDATE {table.name} SET {sets} WHERE {where} AND revision = {p}",
+        delete=f"DELETE FROM {table.name} WHERE {where}",
+        delete_if=f"DELETE FROM {table.name} WHERE {where} AND revision = {p}",
+    )
+
+
+STATEMENTS: dict[tuple[str, Dialect], Statements] = {
+    (t.name, d): statements(t, d)
+    for t in (RESOURCES_TABLE, EVENTS_TABLE)
+    for d in ("sqlite", "postgres")
+}
+
+
+def statements_for(kind: str, dialect: Dialect) -> Statements:
+    return STATEMENTS[(table_for(kind).name, dialect)]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOp:
+    """One op as SQL: run ``sql`` with ``params``; ``rowcount`` 0 means the condition failed."""
+
+    sql: str
+    params: tuple[object, ...]
+    key: tuple[str, ...]
+    revision_of: str
+    conditional: bool  # whether a 0 rowcount needs explaining
+
+
+def plan_op(op: Put | Delete, revision: int, dialect: Dialect) -> PlannedOp:
+    key = write_key(op.kind, op.namespace, op.name)
+    st = statements_for(op.kind, dialect)
+    if isinstance(op, Delete):
+        if op.if_revision is None:
+            return PlannedOp(st.delete, key, key, st.revision_of, True)
+        return PlannedOp(st.delete_if, (*key, op.if_revision), key, st.revision_of, True)
+    row = (revision, op.value, json_map(op.fields), json_map(op.labels))
+    if op.if_revision is None:
+        return PlannedOp(st.upsert, (*key, *row), key, st.revision_of, False)
+    if op.if_revision == 0:
+        return PlannedOp(st.insert_new, (*key, *row), key, st.revision_of, True)
+    return PlannedOp(st.update_if, (*row, *key, op.if_revision), key, st.revision_of, True)
+
+
+def failure(op: Put | Delete, stored_revision: int | None) -> VigilError | None:
+    """Why an op changed no row (given what is stored now); None when that is fine."""
+    if isinstance(op, Delete) and stored_revision is None:
+        return None if op.missing_ok else NotFound()
+    if isinstance(op, Put) and op.if_revision == 0:
+        return AlreadyExists()
+    if stored_revision is None:
+        return NotFound()
+    return PreconditionFailed()
+
+
+# --- list queries -----------------------------------------------------------------------------
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with ``prefix`` (None: no bound)."""
+    chars = list(prefix)
+    while chars:
+        last = ord(chars.pop()) + 1
+        if 0xD800 <= last <= 0xDFFF:  # surrogates cannot be stored; skip past them
+            last = 0xE000
+        if last <= 0x10FFFF:
+            return "".join(chars) + chr(last)
+    return None
+
+
+def _prefix_range(column: str, prefix: str, p: str) -> tuple[list[str], list[object]]:
+    clauses: list[str] = [f"{column} >= {p}"]
+    params: list[object] = [prefix]
+    upper = prefix_upper_bound(prefix)
+    if upper is not None:
+        clauses.append(f"{column} < {p}")
+        params.append(upper)
+    return clauses, params
+
+
+def _name_prefix(table: Table, prefix: str, p: str) -> tuple[list[str], list[object]]:
+    if table is RESOURCES_TABLE:
+        return _prefix_range("name", prefix, p)
+    entity, slash, check = prefix.partition("/")
+    if not slash:
+        return _prefix_range("entity", entity, p)
+    clauses, params = _prefix_range("check_name", check, p)
+    return [f"entity = {p}", *clauses], [entity, *params]
+
+
+def _after(table: Table, after: tuple[str, str], p: str) -> tuple[list[str], list[object]]:
+    namespace, name = after
+    values: list[object] = [namespace]
+    if table is EVENTS_TABLE:
+        entity, _, check = name.partition("/")
+        values += [entity, check]
+    else:
+        values.append(name)
+    cols = ", ".join(table.order_columns)
+    marks = ", ".join([p] * len(values))
+    return [f"({cols}) > ({marks})"], values
+
+
+def selection_sql(selection: Selection | None, dialect: Dialect) -> tuple[str, list[object]]:
+    """The selection as a boolean SQL expression over the ``fields``/``labels`` JSON columns."""
+    if not selection:
+        return "", []
+    return compile_selection(selection, dialect, "fields", "labels")
+
+
+def list_sql(query: ListQuery, dialect: Dialect) -> tuple[str, list[object]]:
+    """SELECT for one keyset page; the selection goes inside the query, before LIMIT."""
+    table = table_for(query.kind)
+    p = "?" if dialect == "sqlite" else "%s"
+    where, params = where_scope(table, query.kind, query.namespace, p)
+    if query.after is not None:
+        clauses, values = _after(table, query.after, p)
+        where += clauses
+        params += values
+    if query.name_prefix:
+        clauses, values = _name_prefix(table, query.name_prefix, p)
+        where += clauses
+        params += values
+    selected, values = selection_sql(query.selection, dialect)
+    if selected:
+        where.append(f"({selected})")
+        params += values
+    cols = ", ".join(table.order_columns)
+    sql = f"SELECT {cols}, revision, value FROM {table.name}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {cols}"
+    if query.limit:
+        sql += f" LIMIT {p}"
+        params.append(int(query.limit))
+    return sql, params
+
+
+def where_scope(
+    table: Table, kind: str, namespace: str | None, p: str
+) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    params: list[object] = []
+    if table.scoped_by_kind:
+        where.append(f"kind = {p}")
+        params.append(kind)
+    if namespace is not None:
+        where.append(f"namespace = {p}")
+        params.append(namespace)
+    return where, params
+
+
+def count_sql(kind: str, namespace: str | None, dialect: Dialect) -> tuple[str, list[object]]:
+    table = table_for(kind)
+    where, params = where_scope(table, kind, namespace, "?" if dialect == "sqlite" else "%s")
+    sql = f"SELECT count(*) FROM {table.name}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql, params
