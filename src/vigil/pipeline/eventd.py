@@ -1,0 +1,322 @@
+"""Event ingestion: turn a raw event into the stored event, then hand it to the pipeline.
+
+For each event with a check: fill defaults, resolve (or create) the proxy entity, mark
+silences, merge with the previous event (``state.py``), delete ``expire_on_resolve`` silences
+on a resolution, and write everything in one ``store.apply`` batch. Only after that batch
+is durable does ``on_stored`` see the event. Metrics-only events skip storage entirely.
+
+Ingestion runs concurrently: the store group-commits the batches, and only results for the
+same (namespace, entity, check) wait for each other, so history is never merged from a stale
+previous event within this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from vigil.errors import AlreadyExists, InvalidArgument, PreconditionFailed
+from vigil.model.entities import Entity
+from vigil.model.events import Event
+from vigil.pipeline import keepalive as ka
+from vigil.pipeline.silencing import resolved_expire_on_resolve, silenced_by
+from vigil.pipeline.state import apply_check_result, storage_form
+from vigil.settings import Settings
+from vigil.store.base import Delete, ListQuery, Op, Put, Store
+
+log = logging.getLogger(__name__)
+
+Doc = dict[str, Any]
+OnStored = Callable[[Doc], None]
+
+EVENTS = "events"
+ENTITIES = "entities"
+SILENCED = "silenced"
+AGENT_CLASS = "agent"
+PROXY_CLASS = "proxy"
+WRITE_ATTEMPTS = 3  # a lost create/update race on the entity is retried with fresh reads
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """How one event is committed.
+
+    ``last_seen`` also stamps the stored entity (keepalives); ``extra_ops`` run first in the
+    same batch (a failed condition there aborts the whole write, see ``retry``); ``silence``
+    False skips silence matching (synthetic TTL failures); ``now`` overrides the clock.
+    """
+
+    last_seen: int | None = None
+    extra_ops: Sequence[Op] = ()
+    silence: bool = True
+    retry: bool = True
+    now: int | None = None  # the periodic jobs' clock, so their deadlines line up
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+# --- model bridge -------------------------------------------------------------------------
+def to_model(doc: Doc) -> Event:
+    """The typed, validated event; type or rule violations are InvalidArgument."""
+    try:
+        event = msgspec.convert(doc, type=Event)
+    except msgspec.ValidationError as exc:
+        raise InvalidArgument(str(exc)) from None
+    event.validate()
+    return event
+
+
+def event_put(namespace: str, doc: Doc) -> Put:
+    event = to_model(doc)
+    return Put(
+        EVENTS,
+        namespace,
+        event.key_name(),
+        msgspec.json.encode(event),
+        event.fields(),
+        event.labels(),
+    )
+
+
+def entity_put(namespace: str, doc: Doc, if_revision: int | None) -> Put:
+    try:
+        entity = msgspec.convert(doc, type=Entity)
+    except msgspec.ValidationError as exc:
+        raise InvalidArgument(str(exc)) from None
+    entity.validate()
+    value = msgspec.json.encode(entity)
+    name = entity.key_name()
+    return Put(ENTITIES, namespace, name, value, entity.fields(), entity.labels(), if_revision)
+
+
+def _name(doc: Doc) -> str:
+    return str((doc.get("metadata") or {}).get("name") or "")
+
+
+def prepare_incoming(event: Doc, namespace: str, created_by: str | None) -> Doc:
+    """A normalised copy: entity namespace and class defaults, creator stamps, validation."""
+    event = copy.deepcopy(event)
+    entity = event.get("entity")
+    if isinstance(entity, dict):
+        meta = entity.setdefault("metadata", {})
+        meta["namespace"] = meta.get("namespace") or namespace
+        entity["entity_class"] = entity.get("entity_class") or PROXY_CLASS
+    check = event.get("check")
+    if isinstance(check, dict):
+        check.setdefault("metadata", {})["namespace"] = namespace
+    event.setdefault("metadata", {})["namespace"] = namespace
+    if not event.get("id"):
+        event["id"] = str(uuid.uuid4())
+    model = to_model(event)
+    if created_by:
+        model.set_created_by(created_by)
+    return msgspec.to_builtins(model)  # type: ignore[no-any-return]
+
+
+def new_proxy_entity(event: Doc, name: str, namespace: str) -> Doc:
+    """Sensu's auto-created entity: forced ``proxy`` class plus ``entity:<name>``."""
+    created_by = str((event.get("metadata") or {}).get("created_by") or "")
+    check = event["check"]
+    if check.get("proxy_entity_name"):
+        entity: Doc = {"metadata": {"name": name, "namespace": namespace}}
+    else:
+        entity = copy.deepcopy(event["entity"])
+    entity["entity_class"] = PROXY_CLASS
+    subscriptions = list(entity.get("subscriptions") or [])
+    if f"entity:{name}" not in subscriptions:
+        subscriptions.append(f"entity:{name}")
+    entity["subscriptions"] = subscriptions
+    meta = entity.setdefault("metadata", {})
+    meta["namespace"] = namespace
+    if created_by:
+        meta["created_by"] = created_by
+    return entity
+
+
+def target_entity(event: Doc) -> str | None:
+    """The entity name eventd resolves, or None for agent entities (keepalives own those)."""
+    check = event["check"]
+    if check.get("proxy_entity_name"):
+        return str(check["proxy_entity_name"])
+    if event["entity"].get("entity_class") == AGENT_CLASS:
+        return None
+    return _name(event["entity"])
+
+
+class EventProcessor:
+    """Ingests events: ``await ingest(event, namespace=..., created_by=...)``."""
+
+    def __init__(self, store: Store, settings: Settings, on_stored: OnStored | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.on_stored = on_stored
+        self.keepalives = ka.KeepaliveMonitor(store, self)
+        self.check_ttls = ka.CheckTTLMonitor(store, self)
+        self._locks = KeyedLocks()
+
+    # --- entry points ---------------------------------------------------------------------
+    async def ingest(self, event: Doc, *, namespace: str, created_by: str | None = None) -> Doc:
+        """Store ``event`` (durably) and pass it on; return the event the pipeline receives.
+
+        Raises InvalidArgument for an invalid event. A ``keepalive`` check refreshes the
+        entity's keepalive deadline and is stored as Sensu's OK keepalive event.
+        """
+        prepared = prepare_incoming(event, namespace, created_by)
+        check = prepared.get("check")
+        if not isinstance(check, dict):
+            self.emit(prepared)
+            return prepared
+        if _name(check) == ka.KEEPALIVE:
+            return await self.keepalives.receive(prepared, namespace)
+        return await self.process(prepared, namespace)
+
+    async def process(
+        self,
+        event: Doc,
+        namespace: str,
+        *,
+        last_seen: int | None = None,
+        extra_ops: Sequence[Op] = (),
+        silence: bool = True,
+        retry: bool = True,
+        now: int | None = None,
+    ) -> Doc:
+        """Merge, store and emit an already prepared event with a check (see ``Commit``)."""
+        options = Commit(last_seen, extra_ops, silence, retry, now)
+        key = (namespace, target_entity(event) or _name(event["entity"]), _name(event["check"]))
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                async with self._locks.hold(key):
+                    merged = await self._commit(copy.deepcopy(event), namespace, options)
+                break
+            except (AlreadyExists, PreconditionFailed):
+                if attempt == WRITE_ATTEMPTS or not options.retry:
+                    raise
+        self.emit(merged)
+        return merged
+
+    def emit(self, event: Doc) -> None:
+        """Hand a committed (or never-stored) event to the pipeline; never raises."""
+        if self.on_stored is None:
+            return
+        try:
+            self.on_stored(event)
+        except Exception:
+            log.exception("pipeline hand-off failed", extra={"event_id": event.get("id")})
+
+    async def delete_entity_events(self, namespace: str, entity: str) -> int:
+        """Delete every stored event of ``entity`` (no pipeline traffic); return how many."""
+        records = await self.store.list(
+            ListQuery(EVENTS, namespace=namespace, name_prefix=f"{entity}/")
+        )
+        ops: list[Op] = [Delete(EVENTS, namespace, r.name, missing_ok=True) for r in records]
+        ops.append(Delete(ka.KIND, namespace, entity, missing_ok=True))
+        ops.extend(Delete(ka.TTL_KIND, namespace, r.name, missing_ok=True) for r in records)
+        await self.store.apply(ops)
+        return len(records)
+
+    async def delete_event(self, namespace: str, entity: str, check: str) -> None:
+        """Delete one event (NotFound if absent) and stop its keepalive or TTL monitoring."""
+        name = f"{entity}/{check}"
+        ops: list[Op] = [
+            Delete(EVENTS, namespace, name),
+            Delete(ka.TTL_KIND, namespace, name, missing_ok=True),
+        ]
+        if check == ka.KEEPALIVE:
+            ops.append(Delete(ka.KIND, namespace, entity, missing_ok=True))
+        await self.store.apply(ops)
+
+    # --- one commit -----------------------------------------------------------------------
+    async def _commit(self, event: Doc, namespace: str, options: Commit) -> Doc:
+        now = int(time.time()) if options.now is None else options.now
+        ops: list[Op] = list(options.extra_ops)  # first: their conditions see the old rows
+        entity_op = await self._resolve_entity(event, namespace, options.last_seen)
+        if entity_op is not None:
+            ops.append(entity_op)
+        silences = await self.silences(namespace) if options.silence else []
+        check = event["check"]
+        if options.silence:
+            check["silenced"] = silenced_by(event, silences, now)
+            if check["silenced"]:
+                check["is_silenced"] = True
+        previous = await self._previous(namespace, event)
+        merged = apply_check_result(previous, event, now)
+        expired = resolved_expire_on_resolve(merged, silences)
+        if expired:
+            merged["check"]["silenced"] = [n for n in check["silenced"] if n not in expired]
+            ops.extend(Delete(SILENCED, namespace, name, missing_ok=True) for name in expired)
+        ops.append(event_put(namespace, storage_form(merged)))
+        ops.extend(ka.check_ttl_ops(namespace, merged, previous, now))
+        await self.store.apply(ops)
+        return merged
+
+    async def _resolve_entity(
+        self, event: Doc, namespace: str, last_seen: int | None
+    ) -> Put | None:
+        """Swap in the stored entity (or create it); return the entity write, if any."""
+        name = target_entity(event)
+        if name is None and last_seen is None:
+            return None
+        lookup = name or _name(event["entity"])
+        record = await self.store.get(ENTITIES, namespace, lookup)
+        if record is None and name is None:
+            event["entity"]["last_seen"] = last_seen
+            return None  # an agent that never registered: nothing stored to update
+        if record is None:
+            entity = new_proxy_entity(event, lookup, namespace)
+            revision = 0
+        else:
+            entity = msgspec.json.decode(record.value)
+            revision = record.revision
+        if name is not None:
+            event["entity"] = entity
+        if last_seen is not None:
+            entity["last_seen"] = last_seen
+            event["entity"]["last_seen"] = last_seen
+        elif revision:
+            return None  # existing entity, unchanged
+        return entity_put(namespace, entity, revision)
+
+    async def _previous(self, namespace: str, event: Doc) -> Doc | None:
+        name = f"{_name(event['entity'])}/{_name(event['check'])}"
+        record = await self.store.get(EVENTS, namespace, name)
+        if record is None:
+            return None
+        previous: Doc = msgspec.json.decode(record.value)
+        return previous
+
+    async def silences(self, namespace: str) -> list[Doc]:
+        """The namespace's silences, read fresh so a write is honoured by the next event."""
+        records = await self.store.list(ListQuery(SILENCED, namespace=namespace))
+        return [msgspec.json.decode(r.value) for r in records]

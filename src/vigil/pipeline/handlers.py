@@ -1,0 +1,227 @@
+"""Handlers: ``pipe`` (a command fed the payload on stdin), ``tcp`` and ``udp`` sockets.
+
+``set`` handlers are never run: the runner expands them into their members first. The
+handler types are a plain mapping the ``StoredHandler`` adapter dispatches on, so another
+type is one more entry. ``run_command`` is Sensu's command semantics, shared with pipe
+mutators: ``sh -c``, stdout and stderr in one buffer, the whole process group killed on
+timeout with status 2 and ``Execution timed out`` in front of the partial output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from vigil.pipeline.adapters import (
+    AdapterRegistry,
+    Event,
+    HandlerError,
+    HandlerResult,
+    Ref,
+    RunContext,
+)
+
+HANDLER = "Handler"
+SOCKET_TIMEOUT = 60.0  # seconds, Sensu's default for tcp/udp handlers
+TIMED_OUT_STATUS = 2
+LOGGED_OUTPUT = 2048  # characters of command output kept in a log line
+
+HandlerFunc = Callable[[str, Mapping[str, Any], bytes, RunContext], Awaitable[HandlerResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    status: int
+    output: bytes
+    timed_out: bool = False
+
+
+def command_env(env_vars: Sequence[str]) -> dict[str, str]:
+    """This process's environment plus ``K=V`` entries (others are ignored)."""
+    env = dict(os.environ)
+    for entry in env_vars:
+        name, sep, value = str(entry).partition("=")
+        if sep and name:
+            env[name] = value
+    return env
+
+
+async def run_command(
+    command: str, stdin: bytes, *, env_vars: Sequence[str] = (), timeout: float = 0
+) -> CommandResult:
+    """Run ``sh -c command`` with ``stdin``; ``timeout`` <= 0 means none.
+
+    Raises OSError when the command cannot be started.
+    """
+    proc = await asyncio.create_subprocess_exec(
+        "/bin/sh",
+        "-c",
+        command,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=command_env(env_vars),
+        start_new_session=True,  # its own process group, so a timeout kills the whole tree
+    )
+    output = bytearray()
+    try:
+        status = await asyncio.wait_for(_communicate(proc, stdin, output), timeout or None)
+    except TimeoutError:
+        await _kill(proc)
+        return CommandResult(TIMED_OUT_STATUS, b"Execution timed out\n" + bytes(output), True)
+    except BaseException:
+        await _kill(proc)
+        raise
+    return CommandResult(status, bytes(output))
+
+
+async def _communicate(proc: asyncio.subprocess.Process, stdin: bytes, sink: bytearray) -> int:
+    async def feed() -> None:
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            if stdin:  # Sensu writes nothing when the payload is empty
+                proc.stdin.write(stdin)
+                await proc.stdin.drain()
+            proc.stdin.close()
+
+    async def drain() -> None:
+        assert proc.stdout is not None
+        while chunk := await proc.stdout.read(65536):
+            sink.extend(chunk)
+
+    await asyncio.gather(feed(), drain())
+    return await proc.wait()
+
+
+async def _kill(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        await proc.wait()
+
+
+def _clip(output: bytes) -> str:
+    text = output.decode(errors="replace")
+    return text if len(text) <= LOGGED_OUTPUT else text[:LOGGED_OUTPUT] + "..."
+
+
+# --- handler types --------------------------------------------------------------------------
+
+
+async def handle_pipe(
+    name: str, handler: Mapping[str, Any], payload: bytes, ctx: RunContext
+) -> HandlerResult:
+    command = str(handler.get("command") or "")
+    if not command.strip():
+        raise HandlerError(f"pipe handler {name!r} has no command", "pipe")
+    try:
+        result = await run_command(
+            command,
+            payload,
+            env_vars=handler.get("env_vars") or (),
+            timeout=float(handler.get("timeout") or 0),
+        )
+    except OSError as exc:
+        raise HandlerError(f"failed to execute event pipe handler {name!r}: {exc}", "pipe") from exc
+    if result.status == 0:
+        ctx.log.info(
+            "event pipe handler executed: handler=%s status=0 output=%r", name, _clip(result.output)
+        )
+        return HandlerResult("pipe", True)
+    ctx.log.error(
+        "event pipe handler returned non ok status code: handler=%s status=%d output=%r",
+        name,
+        result.status,
+        _clip(result.output),
+    )
+    return HandlerResult("pipe", False)
+
+
+async def handle_socket(
+    name: str, handler: Mapping[str, Any], payload: bytes, ctx: RunContext
+) -> HandlerResult:
+    kind = str(handler.get("type"))
+    address = handler.get("socket") or {}
+    host = str(address.get("host") or "")
+    port = int(address.get("port") or 0)
+    timeout = float(handler.get("timeout") or 0) or SOCKET_TIMEOUT
+    if not host or not port:
+        raise HandlerError(f"{kind} handler {name!r} needs socket host and port", kind)
+    send = _send_tcp if kind == "tcp" else _send_udp
+    try:
+        await asyncio.wait_for(send(host, port, payload), timeout)
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise HandlerError(f"{kind} handler {name!r} to {host}:{port}: {reason}", kind) from exc
+    ctx.log.info(
+        "event socket handler executed: handler=%s %s %s:%d bytes=%d",
+        name,
+        kind,
+        host,
+        port,
+        len(payload),
+    )
+    return HandlerResult(kind, True)
+
+
+async def _send_tcp(host: str, port: int, payload: bytes) -> None:
+    _, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(payload)
+        await writer.drain()
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+async def _send_udp(host: str, port: int, payload: bytes) -> None:
+    loop = asyncio.get_running_loop()
+    family, kind, proto, _, address = (await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM))[
+        0
+    ]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setblocking(False)
+        await loop.sock_connect(sock, address)
+        await loop.sock_sendall(sock, payload)
+
+
+HANDLER_TYPES: Mapping[str, HandlerFunc] = {
+    "pipe": handle_pipe,
+    "tcp": handle_socket,
+    "udp": handle_socket,
+}
+
+
+class StoredHandler:
+    """A ``core/v2 Handler`` from the store, dispatched on its ``type``."""
+
+    def __init__(self, types: Mapping[str, HandlerFunc] = HANDLER_TYPES) -> None:
+        self.types = dict(types)
+
+    def can_run(self, ref: Ref) -> bool:
+        return ref.is_core(HANDLER)
+
+    async def run(self, ref: Ref, event: Event, payload: bytes, ctx: RunContext) -> HandlerResult:
+        handler = ref.resource or await ctx.fetch("handlers", ref.name)
+        if handler is None:
+            ctx.log.error("handler not found, skipping handler execution: handler=%s", ref.name)
+            return HandlerResult("unknown", False)
+        kind = str(handler.get("type") or "")
+        run = self.types.get(kind)
+        if run is None:
+            if kind == "set":
+                raise HandlerError(f"handler set {ref.name!r} cannot be run directly", kind)
+            raise HandlerError(f"unknown handler type: {kind!r} (handler {ref.name!r})", kind)
+        return await run(ref.name, handler, payload, ctx)
+
+
+def register(registry: AdapterRegistry) -> None:
+    registry.add_handler(StoredHandler())

@@ -1,0 +1,116 @@
+"""Periodic jobs: silence expiry, the keepalive monitor and the check TTL monitor.
+
+Each job runs on its own interval and only while the store says this process leads that job
+(``store.is_leader(name)``), so with several backends on one PostgreSQL exactly one of them
+acts. A failing run is logged and retried on the next tick; it never stops the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import msgspec
+
+from vigil.errors import PreconditionFailed
+from vigil.pipeline.eventd import SILENCED, EventProcessor
+from vigil.pipeline.silencing import is_expired
+from vigil.settings import Settings
+from vigil.store.base import Delete, ListQuery, Store
+
+log = logging.getLogger(__name__)
+
+SILENCE_EXPIRY = "silence-expiry"
+KEEPALIVE = "keepalive"
+CHECK_TTL = "check-ttl"
+
+Job = Callable[[], Awaitable[int]]
+
+
+async def expire_silences(store: Store, now: int | None = None) -> int:
+    """Delete every silence whose ``expire_at`` has passed; return how many went."""
+    now = int(time.time()) if now is None else now
+    ops: list[Delete] = []
+    for record in await store.list(ListQuery(SILENCED)):
+        if is_expired(msgspec.json.decode(record.value), now):
+            ops.append(Delete(SILENCED, record.namespace, record.name, record.revision, True))
+    if not ops:
+        return 0
+    try:
+        await store.apply(ops)
+    except PreconditionFailed:
+        # One entry was rewritten meanwhile; delete the rest one by one.
+        return await _expire_one_by_one(store, ops)
+    return len(ops)
+
+
+async def _expire_one_by_one(store: Store, ops: list[Delete]) -> int:
+    done = 0
+    for op in ops:
+        with contextlib.suppress(PreconditionFailed):
+            await store.apply([op])
+            done += 1
+    return done
+
+
+class PeriodicJobs:
+    """Started and stopped by the app: ``await jobs.start()`` / ``await jobs.stop()``."""
+
+    def __init__(self, store: Store, settings: Settings, processor: EventProcessor) -> None:
+        self.store = store
+        self.settings = settings
+        self.processor = processor
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def jobs(self) -> dict[str, tuple[float, Job]]:
+        """Job name -> (interval in seconds, one run)."""
+        return {
+            SILENCE_EXPIRY: (
+                self.settings.silence_expiry_interval,
+                lambda: expire_silences(self.store),
+            ),
+            KEEPALIVE: (
+                self.settings.keepalive_check_interval,
+                self.processor.keepalives.check_deadlines,
+            ),
+            CHECK_TTL: (
+                self.settings.keepalive_check_interval,
+                self.processor.check_ttls.check_deadlines,
+            ),
+        }
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        for name, (interval, run) in self.jobs().items():
+            task = asyncio.create_task(self._loop(name, interval, run), name=f"job:{name}")
+            self._tasks.append(task)
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def run_once(self, name: str) -> int:
+        """Run job ``name`` now if this process leads it; 0 otherwise."""
+        _, run = self.jobs()[name]
+        if not await self.store.is_leader(name):
+            return 0
+        return await run()
+
+    async def _loop(self, name: str, interval: float, run: Job) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if await self.store.is_leader(name):
+                    await run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic job failed", extra={"job": name})

@@ -1,0 +1,335 @@
+"""Keepalive monitoring: deadlines per entity, failing keepalives and deregistration.
+
+Every ``keepalive`` event refreshes the entity's deadline (now + the check's ``timeout``, the
+warning timeout, 120 s when 0) and its ``last_seen``, and is stored as Sensu's OK keepalive
+event. Deadlines live in the store (internal kind ``_keepalives``), so they survive a restart
+and any backend can take over the periodic check. When a deadline passes, the entity either
+gets a failing keepalive event (status 1; 2 once the critical ``ttl`` is exceeded), repeated
+every ``timeout`` seconds, or is deregistered when it asked for that (``deregister: true``).
+
+Check TTLs ("dead man's switch") use the same idea: a result with ``ttl > 0`` arms a deadline
+(internal kind ``_check_ttls``); when it passes without a new result, a failing copy of the
+stored check is stored and handed on, every ``ttl`` seconds, while the entity's keepalive is OK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from vigil.errors import PreconditionFailed
+from vigil.store.base import Delete, ListQuery, Op, Put, Record, Store
+
+if TYPE_CHECKING:
+    from vigil.pipeline.eventd import EventProcessor
+
+log = logging.getLogger(__name__)
+
+Doc = dict[str, Any]
+
+KEEPALIVE = "keepalive"
+KIND = "_keepalives"  # (namespace, entity name) -> deadline record
+TTL_KIND = "_check_ttls"  # (namespace, "<entity>/<check>") -> deadline record
+DEFAULT_TIMEOUT = 120
+DEFAULT_HANDLERS = ["keepalive"]
+BURIAL = -1  # a keepalive with this timestamp stops monitoring the entity
+DEREGISTERING_OUTPUT = "Resolving due to entity deregistering"
+
+
+def _name(doc: Doc) -> str:
+    return str((doc.get("metadata") or {}).get("name") or "")
+
+
+def go_time(ts: int) -> str:
+    """Render like Go's ``time.Time.String`` in UTC: ``2024-01-02 15:04:05 +0000 UTC``."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
+
+
+def timeouts(check: Doc) -> tuple[int, int]:
+    """(warning timeout, critical timeout): ``timeout`` (120 when 0) and ``ttl`` (0 = off)."""
+    return int(check.get("timeout") or 0) or DEFAULT_TIMEOUT, max(int(check.get("ttl") or 0), 0)
+
+
+def keepalive_check(source: Doc, entity: Doc, namespace: str, now: int, scheduler: str) -> Doc:
+    """The check of a backend-built keepalive event; status and output are set by callers."""
+    return {
+        "metadata": {"name": KEEPALIVE, "namespace": namespace},
+        "interval": int(source.get("interval") or 0),
+        "timeout": int(source.get("timeout") or 0),
+        "ttl": int(source.get("ttl") or 0),
+        "handlers": list(entity.get("keepalive_handlers") or DEFAULT_HANDLERS),
+        "executed": now,
+        "issued": now,
+        "scheduler": scheduler,
+        "status": 0,
+        "output": "",
+    }
+
+
+def ok_keepalive_event(
+    received: Doc, namespace: str, last_seen: int, now: int, scheduler: str
+) -> Doc:
+    """The OK event stored for a received keepalive (fresh id, entity with ``last_seen``)."""
+    entity = copy.deepcopy(received["entity"])
+    entity["last_seen"] = last_seen
+    check = keepalive_check(received["check"], entity, namespace, now, scheduler)
+    check["output"] = f"Keepalive last sent from {_name(entity)} at {go_time(last_seen)}"
+    return {
+        "id": str(uuid.uuid4()),
+        "timestamp": now,
+        "metadata": copy.deepcopy(received.get("metadata") or {"namespace": namespace}),
+        "entity": entity,
+        "check": check,
+        "pipelines": copy.deepcopy(received.get("pipelines")),
+    }
+
+
+def failing_keepalive_event(
+    stored: Doc, entity: Doc, namespace: str, last_seen: int, now: int, scheduler: str
+) -> Doc:
+    """A missed-keepalive event: status 1 past ``timeout``, 2 past a non-zero ``ttl``."""
+    timeout, ttl = timeouts(stored["check"])
+    elapsed = now - last_seen
+    status, threshold = 1, timeout
+    if ttl and elapsed >= ttl:
+        status, threshold = 2, ttl
+    check = keepalive_check(stored["check"], entity, namespace, now, scheduler)
+    check["status"] = status
+    check["output"] = (
+        f"No keepalive sent from {_name(entity)} for {elapsed} seconds (>= {threshold})"
+    )
+    return {
+        "id": str(uuid.uuid4()),
+        "timestamp": now,
+        "metadata": copy.deepcopy(stored.get("metadata") or {"namespace": namespace}),
+        "entity": entity,
+        "check": check,
+        "pipelines": copy.deepcopy(stored.get("pipelines")),
+    }
+
+
+def resolution_copy(stored: Doc) -> Doc:
+    """What the pipeline sees for each event of a deregistered entity (never stored)."""
+    event = copy.deepcopy(stored)
+    event["check"] = dict(event["check"], status=0, output=DEREGISTERING_OUTPUT, history=[])
+    return event
+
+
+def deregistration_event(entity: Doc, namespace: str, now: int) -> Doc | None:
+    """The event that runs ``entity.deregistration.handler``; None when no handler is set."""
+    handler = str((entity.get("deregistration") or {}).get("handler") or "")
+    if not handler:
+        return None
+    return {
+        "id": str(uuid.uuid4()),
+        "timestamp": now,
+        "metadata": {"namespace": namespace},
+        "entity": entity,
+        "check": {
+            "metadata": {"name": "deregistration", "namespace": namespace},
+            "interval": 1,
+            "subscriptions": [],
+            "handlers": [handler],
+            "status": 1,
+        },
+    }
+
+
+def deadline_record(entity: str, timeout: int, ttl: int, last_seen: int, deadline: int) -> Doc:
+    return {
+        "entity": entity,
+        "timeout": timeout,
+        "ttl": ttl,
+        "last_seen": last_seen,
+        "deadline": deadline,
+    }
+
+
+def record_put(namespace: str, record: Doc, if_revision: int | None = None) -> Put:
+    value = msgspec.json.encode(record)
+    return Put(KIND, namespace, str(record["entity"]), value, if_revision=if_revision)
+
+
+class KeepaliveMonitor:
+    """Refreshes deadlines on keepalives and acts on missed ones (``check_deadlines``)."""
+
+    def __init__(self, store: Store, processor: EventProcessor) -> None:
+        self.store = store
+        self.processor = processor
+
+    @property
+    def scheduler(self) -> str:
+        return "postgres" if self.processor.settings.store == "postgres" else "etcd"
+
+    async def receive(self, event: Doc, namespace: str) -> Doc:
+        """Handle a received keepalive: refresh the deadline, store the OK keepalive event."""
+        now = int(time.time())
+        entity_name = _name(event["entity"])
+        timestamp = int(event.get("timestamp") or 0)
+        if timestamp == BURIAL:
+            await self.forget(namespace, entity_name)
+            return event
+        last_seen = timestamp or now
+        timeout, ttl = timeouts(event["check"])
+        ok = ok_keepalive_event(event, namespace, last_seen, now, self.scheduler)
+        record = deadline_record(entity_name, timeout, ttl, last_seen, now + timeout)
+        return await self.processor.process(
+            ok, namespace, last_seen=last_seen, extra_ops=[record_put(namespace, record)]
+        )
+
+    async def forget(self, namespace: str, entity: str) -> None:
+        await self.store.apply([Delete(KIND, namespace, entity, missing_ok=True)])
+
+    async def check_deadlines(self, now: int | None = None) -> int:
+        """Act on every deadline that has passed; return how many entities were handled.
+
+        The caller decides leadership (``PeriodicJobs`` asks ``store.is_leader``).
+        """
+        now = int(time.time()) if now is None else now
+        handled = 0
+        for record in await self.store.list(ListQuery(KIND)):
+            doc: Doc = msgspec.json.decode(record.value)
+            if int(doc.get("deadline") or 0) > now:
+                continue
+            try:
+                handled += await self._missed(record, doc, now)
+            except Exception:
+                log.exception(
+                    "keepalive check failed",
+                    extra={"entity_name": record.name, "entity_namespace": record.namespace},
+                )
+        return handled
+
+    async def _missed(self, record: Record, doc: Doc, now: int) -> int:
+        namespace, name = record.namespace, record.name
+        entity_rec = await self.store.get("entities", namespace, name)
+        event_rec = await self.store.get("events", namespace, f"{name}/{KEEPALIVE}")
+        if entity_rec is None or event_rec is None:  # nothing left to watch
+            await self._drop(record)
+            return 0
+        entity: Doc = msgspec.json.decode(entity_rec.value)
+        if entity.get("deregister"):
+            try:
+                await self.deregister(namespace, entity, record)
+            except PreconditionFailed:
+                return 0  # a keepalive arrived meanwhile
+            return 1
+        stored: Doc = msgspec.json.decode(event_rec.value)
+        last_seen = max(int(entity.get("last_seen") or 0), int(doc.get("last_seen") or 0))
+        failing = failing_keepalive_event(stored, entity, namespace, last_seen, now, self.scheduler)
+        timeout = int(doc.get("timeout") or DEFAULT_TIMEOUT)
+        again = record_put(namespace, dict(doc, deadline=now + timeout), record.revision)
+        try:
+            await self.processor.process(
+                failing, namespace, extra_ops=[again], retry=False, now=now
+            )
+        except PreconditionFailed:
+            return 0  # a keepalive arrived meanwhile: the entity is alive
+        return 1
+
+    async def _drop(self, record: Record) -> None:
+        op = Delete(KIND, record.namespace, record.name, record.revision, missing_ok=True)
+        with contextlib.suppress(PreconditionFailed):  # refreshed meanwhile: keep watching
+            await self.store.apply([op])
+
+    async def deregister(self, namespace: str, entity: Doc, record: Record | None = None) -> None:
+        """Remove the entity and its events, then tell the pipeline (resolutions, handler)."""
+        name = _name(entity)
+        events = await self.store.list(
+            ListQuery("events", namespace=namespace, name_prefix=f"{name}/")
+        )
+        ops: list[Op] = [Delete("events", namespace, r.name, missing_ok=True) for r in events]
+        ops.append(Delete("entities", namespace, name, missing_ok=True))
+        revision = record.revision if record is not None else None
+        ops.append(Delete(KIND, namespace, name, revision, missing_ok=True))
+        await self.store.apply(ops)
+        for stored in events:
+            self.processor.emit(resolution_copy(msgspec.json.decode(stored.value)))
+        dereg = deregistration_event(entity, namespace, int(time.time()))
+        if dereg is not None:
+            self.processor.emit(dereg)
+
+
+# --- check TTLs ---------------------------------------------------------------------------
+def check_ttl_ops(namespace: str, event: Doc, previous: Doc | None, now: int) -> list[Op]:
+    """The TTL record writes that go with storing ``event`` (armed, re-armed or dropped)."""
+    check = event["check"]
+    name = f"{_name(event['entity'])}/{_name(check)}"
+    ttl = int(check.get("ttl") or 0)
+    if _name(check) == KEEPALIVE:
+        return []
+    if ttl > 0 and not _round_robin_agent(event):
+        record = {"name": name, "ttl": ttl, "deadline": now + ttl}
+        return [Put(TTL_KIND, namespace, name, msgspec.json.encode(record))]
+    previous_ttl = int(((previous or {}).get("check") or {}).get("ttl") or 0)
+    if previous_ttl > 0 or ttl == BURIAL:
+        return [Delete(TTL_KIND, namespace, name, missing_ok=True)]
+    return []
+
+
+def _round_robin_agent(event: Doc) -> bool:
+    """Sensu keys round-robin TTLs without the entity and does not support them."""
+    return bool(event["check"].get("round_robin")) and event["entity"].get("entity_class") != (
+        "proxy"
+    )
+
+
+def ttl_failure_event(stored: Doc, now: int) -> Doc:
+    """The synthetic result for a check whose TTL passed: status 1, failing, executed now."""
+    event = copy.deepcopy(stored)
+    check = event["check"]
+    elapsed = now - int(check.get("executed") or 0)
+    check.update(status=1, state="failing", executed=now)
+    check["output"] = f"Last check execution was {elapsed} seconds ago"
+    event.update(id=str(uuid.uuid4()), timestamp=now)
+    return event
+
+
+class CheckTTLMonitor:
+    """Acts on check results that stopped arriving (``check_deadlines``)."""
+
+    def __init__(self, store: Store, processor: EventProcessor) -> None:
+        self.store = store
+        self.processor = processor
+
+    async def check_deadlines(self, now: int | None = None) -> int:
+        now = int(time.time()) if now is None else now
+        handled = 0
+        for record in await self.store.list(ListQuery(TTL_KIND)):
+            doc: Doc = msgspec.json.decode(record.value)
+            if int(doc.get("deadline") or 0) > now:
+                continue
+            try:
+                handled += await self._expired(record, now)
+            except Exception:
+                log.exception("check ttl failed", extra={"check": record.name})
+        return handled
+
+    async def _expired(self, record: Record, now: int) -> int:
+        namespace, name = record.namespace, record.name
+        entity_name = name.partition("/")[0]
+        event_rec = await self.store.get("events", namespace, name)
+        entity_rec = await self.store.get("entities", namespace, entity_name)
+        alive = await self.store.get("events", namespace, f"{entity_name}/{KEEPALIVE}")
+        dead = alive is not None and int(msgspec.json.decode(alive.value)["check"]["status"]) > 0
+        if event_rec is None or entity_rec is None or dead:
+            op = Delete(TTL_KIND, namespace, name, record.revision, missing_ok=True)
+            with contextlib.suppress(PreconditionFailed):
+                await self.store.apply([op])
+            return 0
+        failure = ttl_failure_event(msgspec.json.decode(event_rec.value), now)
+        guard = Put(TTL_KIND, namespace, name, record.value, if_revision=record.revision)
+        try:
+            await self.processor.process(
+                failure, namespace, extra_ops=[guard], silence=False, retry=False, now=now
+            )
+        except PreconditionFailed:
+            return 0  # a fresh result arrived meanwhile
+        return 1
