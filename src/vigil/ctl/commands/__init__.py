@@ -1,0 +1,1 @@
+"""vigilctl sub-commands, one module per resource family."""

@@ -1,0 +1,126 @@
+"""`vigilctl configure` (log in and remember the session) and `vigilctl env`."""
+
+from __future__ import annotations
+
+import click
+
+from vigil.ctl.client import ApiClient
+from vigil.ctl.config import DEFAULT_FORMAT, DEFAULT_NAMESPACE, DEFAULT_URL, FORMATS, CtlConfig
+from vigil.ctl.context import CtlContext, pass_ctl
+from vigil.ctl.errors import CtlError
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+def _ask(
+    value: str | None,
+    prompt: str,
+    flag: str,
+    *,
+    default: str | None = None,
+    interactive: bool,
+    hide_input: bool = False,
+) -> str:
+    """The flag's value, else a prompt (interactive), else the default, else an error."""
+    if value:
+        return value
+    if interactive:
+        return str(click.prompt(prompt, default=default, hide_input=hide_input))
+    if default is not None:
+        return default
+    raise CtlError(f"{flag} is required with --non-interactive")
+
+
+@click.command("configure", help="Log in to the API and store the session.")
+@click.option("--url", default=None, help=f"API URL (default {DEFAULT_URL}).")
+@click.option("--username", default=None)
+@click.option("--password", default=None)
+@click.option("--namespace", "-n", default=None)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None)
+@click.option("--trusted-ca-file", default="", help="CA bundle used to verify the API.")
+@click.option("--insecure-skip-tls-verify", is_flag=True)
+@click.option("--non-interactive", is_flag=True, help="Never prompt; fail on missing values.")
+@pass_ctl
+def configure(
+    ctl: CtlContext,
+    url: str | None,
+    username: str | None,
+    password: str | None,
+    namespace: str | None,
+    fmt: str | None,
+    trusted_ca_file: str,
+    insecure_skip_tls_verify: bool,
+    non_interactive: bool,
+) -> None:
+    interactive = not non_interactive
+    previous = ctl.config
+    config = CtlConfig(
+        url=_ask(
+            url or ctl.url,
+            "API URL",
+            "--url",
+            default=previous.url or DEFAULT_URL,
+            interactive=interactive,
+        ),
+        username=_ask(username, "Username", "--username", interactive=interactive),
+        namespace=namespace or previous.namespace or DEFAULT_NAMESPACE,
+        format=fmt or previous.format or DEFAULT_FORMAT,
+        trusted_ca_file=trusted_ca_file,
+        insecure_skip_tls_verify=insecure_skip_tls_verify,
+    )
+    secret = _ask(password, "Password", "--password", interactive=interactive, hide_input=True)
+    if interactive and namespace is None:
+        config.namespace = str(click.prompt("Namespace", default=config.namespace))
+    if interactive and fmt is None:
+        choice = click.Choice(FORMATS)
+        config.format = str(click.prompt("Output format", default=config.format, type=choice))
+    client = ApiClient(config, transport=ctl.transport)
+    try:
+        client.login(config.username, secret)
+    finally:
+        client.close()
+    path = ctl.save(config)
+    click.echo(f"Logged in to {config.url} as {config.username}; settings saved to {path}")
+
+
+def _quote(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+def env_lines(config: CtlConfig, shell: str) -> list[str]:
+    """The variables sensuctl exports, in the syntax of `shell`."""
+    values = {
+        "SENSU_API_URL": config.url,
+        "SENSU_NAMESPACE": config.namespace,
+        "SENSU_FORMAT": config.format,
+        "SENSU_ACCESS_TOKEN": config.access_token,
+        "SENSU_ACCESS_TOKEN_EXPIRES_AT": str(config.expires_at),
+        "SENSU_REFRESH_TOKEN": config.refresh_token,
+        "SENSU_TRUSTED_CA_FILE": config.trusted_ca_file,
+        "SENSU_INSECURE_SKIP_TLS_VERIFY": "true" if config.insecure_skip_tls_verify else "false",
+    }
+    if shell == "fish":
+        lines = [f"set -x {key} {_quote(value)};" for key, value in values.items()]
+        hint = "# eval (vigilctl env --shell fish)"
+    else:
+        lines = [f"export {key}={_quote(value)}" for key, value in values.items()]
+        flag = "" if shell == "bash" else f" --shell {shell}"
+        hint = f"# eval $(vigilctl env{flag})"
+    return [*lines, "", "# Run this command to configure your shell:", hint]
+
+
+@click.command("env", help="Print shell commands exporting the session (like sensuctl env).")
+@click.option("--shell", type=click.Choice(SHELLS), default="bash", show_default=True)
+@pass_ctl
+def env(ctl: CtlContext, shell: str) -> None:
+    config = ctl.config
+    if not config.logged_in():
+        raise CtlError("not logged in: run `vigilctl configure` first")
+    if config.token_expired():
+        client = ctl.new_client(config, with_key=False)
+        try:
+            client.refresh()
+        finally:
+            client.close()
+    click.echo("\n".join(env_lines(config, shell)))

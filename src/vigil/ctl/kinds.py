@@ -1,0 +1,97 @@
+"""The resource kinds vigilctl knows: CLI name, wrapped type, URL plural and scope.
+
+One table drives list/info/delete, `create -f` routing and `dump`, so adding a kind is one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+CORE_V2 = "core/v2"
+API_PREFIX = "/api/core/v2"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One API resource type as the client sees it."""
+
+    cli: str  # command name: `vigilctl <cli> list`
+    type: str  # wrapped `type` field
+    plural: str  # URL segment
+    namespaced: bool
+    creatable: bool = True
+
+    @property
+    def qualified(self) -> str:
+        return f"{CORE_V2}.{self.type}"
+
+    def collection_path(self, namespace: str | None) -> str:
+        """List/create URL; `namespace=None` means across all namespaces (or cluster-wide)."""
+        if self.namespaced and namespace is not None:
+            return f"{API_PREFIX}/namespaces/{segment(namespace)}/{self.plural}"
+        return f"{API_PREFIX}/{self.plural}"
+
+    def object_path(self, namespace: str | None, *names: str) -> str:
+        parts = "/".join(segment(n) for n in names)
+        return f"{self.collection_path(namespace)}/{parts}"
+
+
+def segment(value: str) -> str:
+    """Percent-encode one path segment like Go's PathEscape: `/` (assets) travels as %2F."""
+    return quote(value, safe=":@$&+=")
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("namespace", "Namespace", "namespaces", namespaced=False),
+    Kind("cluster-role", "ClusterRole", "clusterroles", namespaced=False),
+    Kind("cluster-role-binding", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
+    Kind("user", "User", "users", namespaced=False),
+    Kind("api-key", "APIKey", "apikeys", namespaced=False, creatable=False),
+    Kind("role", "Role", "roles", namespaced=True),
+    Kind("role-binding", "RoleBinding", "rolebindings", namespaced=True),
+    Kind("asset", "Asset", "assets", namespaced=True),
+    Kind("hook", "HookConfig", "hooks", namespaced=True),
+    Kind("filter", "EventFilter", "filters", namespaced=True),
+    Kind("mutator", "Mutator", "mutators", namespaced=True),
+    Kind("handler", "Handler", "handlers", namespaced=True),
+    Kind("pipeline", "Pipeline", "pipelines", namespaced=True),
+    Kind("check", "CheckConfig", "checks", namespaced=True),
+    Kind("entity", "Entity", "entities", namespaced=True),
+    Kind("silenced", "Silenced", "silenced", namespaced=True),
+    Kind("event", "Event", "events", namespaced=True),
+)
+
+_BY_NAME: dict[str, Kind] = {}
+for _kind in KINDS:
+    _aliases = (_kind.cli, _kind.type, _kind.plural, _kind.qualified, _kind.cli.replace("-", ""))
+    for _alias in _aliases:
+        _BY_NAME[_alias.lower()] = _kind
+
+
+def find_kind(name: str) -> Kind | None:
+    """Resolve `check`, `checks`, `CheckConfig` or `core/v2.CheckConfig` (case-insensitive)."""
+    return _BY_NAME.get(name.strip().lower())
+
+
+def kind_of_type(type_name: str, api_version: str = CORE_V2) -> Kind | None:
+    if api_version and api_version != CORE_V2:
+        return None
+    return find_kind(type_name)
+
+
+def object_name(kind: Kind, obj: Mapping[str, Any]) -> str:
+    """The name a stored object is addressed by (namespaces and users carry no metadata name)."""
+    if kind.type == "Namespace":
+        return str(obj.get("name", ""))
+    if kind.type == "User":
+        return str(obj.get("username", ""))
+    meta = obj.get("metadata") or {}
+    return str(meta.get("name", ""))
+
+
+def object_namespace(obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace", ""))

@@ -1,0 +1,75 @@
+"""The `vigilctl` click group: global options and the command tree; `main(argv)` runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from vigil import __version__
+from vigil.ctl.config import FORMATS
+from vigil.ctl.context import CtlContext, pass_ctl
+
+from .commands.configure import configure, env
+from .commands.create import create
+from .commands.dump import dump
+from .commands.extras import (
+    create_namespace,
+    execute_check,
+    grant_api_key,
+    resolve_event,
+    revoke_api_key,
+)
+from .commands.resources import resource_groups
+from .commands.settings import config_group
+from .commands.users import add_user_commands
+
+
+@click.group("vigilctl", context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vigilctl")
+@click.option("--url", "--api-url", "url", envvar="VIGIL_URL", default=None, help="API URL.")
+@click.option("--api-key", default=None, help="API key (also VIGIL_API_KEY / SENSU_API_KEY).")
+@click.option("--namespace", "-n", default=None, help="Namespace for this command.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Output format.")
+@click.option("--config-dir", default=None, help="Directory of the config file.")
+@pass_ctl
+@click.pass_context
+def cli(
+    click_ctx: click.Context,
+    ctl: CtlContext,
+    url: str | None,
+    api_key: str | None,
+    namespace: str | None,
+    fmt: str | None,
+    config_dir: str | None,
+) -> None:
+    """Manage a Sensu Go compatible backend (Vigil or Sensu) from the command line."""
+    ctl.url = url or ctl.url
+    ctl.api_key = api_key or ctl.api_key
+    ctl.namespace = namespace or ctl.namespace
+    ctl.format = fmt or ctl.format
+    ctl.config_dir_override = config_dir or ctl.config_dir_override
+    click_ctx.call_on_close(ctl.close)
+
+
+def build() -> click.Group:
+    groups = resource_groups()
+    groups["api-key"].add_command(grant_api_key)
+    groups["api-key"].add_command(revoke_api_key)
+    groups["namespace"].add_command(create_namespace)
+    groups["event"].add_command(resolve_event)
+    groups["check"].add_command(execute_check)
+    add_user_commands(groups["user"])
+    for group in groups.values():
+        cli.add_command(group)
+    for command in (configure, env, create, dump, config_group):
+        cli.add_command(command)
+    return cli
+
+
+build()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point; exits with 0 on success, 1 on any error."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="vigilctl")
