@@ -8,6 +8,8 @@ that clients decoding ``{"message", "code"}`` behave as they do against Sensu.
     ├── InvalidArgument     400, code 1   bad JSON, failed validation, bad query
     ├── NotFound            404, code 2
     ├── AlreadyExists       409, code 3
+    ├── Conflict            409, code 3   clashes with current state (namespace not empty)
+    ├── MethodNotAllowed    405, code 2   known path, wrong method (Sensu: empty 405)
     ├── Forbidden           403, code 4   RBAC said no
     ├── Unauthenticated     401, code 5   no or bad credentials
     ├── PreconditionFailed  412, code 7   If-Match / If-None-Match / revision mismatch
@@ -45,6 +47,18 @@ class AlreadyExists(VigilError):
     status = 409
     code = 3
     default_message = "resource already exists"
+
+
+class Conflict(VigilError):
+    status = 409
+    code = 3
+    default_message = "the request conflicts with the current state"
+
+
+class MethodNotAllowed(VigilError):
+    status = 405
+    code = 2
+    default_message = "method not allowed"
 
 
 class Forbidden(VigilError):

@@ -1,0 +1,46 @@
+# The only commands people and CI type. `make run` and `make test` work on a fresh clone.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+STATE  ?= vigil-data
+ADDR   ?= 127.0.0.1:8080
+VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
+VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
+export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
+
+.PHONY: install run test test-fast lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	@$(VENV)/bin/vigil init --state-dir $(STATE) --ignore-already-initialized
+	@echo ""
+	@echo "Vigil is starting on http://$(ADDR)  (Ctrl-C to stop). Get a token with:"
+	@echo "  curl -u '$(VIGIL_CLUSTER_ADMIN_USERNAME):$(VIGIL_CLUSTER_ADMIN_PASSWORD)' http://$(ADDR)/auth"
+	@echo "or log the CLI in with:"
+	@echo "  $(VENV)/bin/vigilctl configure --url http://$(ADDR) --username '$(VIGIL_CLUSTER_ADMIN_USERNAME)' --password '$(VIGIL_CLUSTER_ADMIN_PASSWORD)' --non-interactive"
+	@echo ""
+	@$(VENV)/bin/vigil start --state-dir $(STATE) --api-listen-address $(ADDR)
+
+test: install lint
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: install
+	$(PY) -m pytest -q -p no:cacheprovider -x
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(STATE) build *.egg-info

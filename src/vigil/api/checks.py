@@ -1,0 +1,72 @@
+"""Check sub-routes: hook assignment and ad hoc execution requests."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vigil.api import requests as rq
+from vigil.api import resources
+from vigil.api.context import Target, services
+from vigil.api.responses import empty, json_response
+from vigil.errors import InvalidArgument, NotFound
+from vigil.model.base import decode, encode
+
+
+async def _stored(request: Request, target: Target) -> tuple[dict[str, Any], int]:
+    store = services(request).store
+    await resources.require_namespace(store, target.namespace)
+    record = await resources.load(store, target)
+    return msgspec.json.decode(record.value), record.revision
+
+
+async def _write(request: Request, target: Target, doc: dict[str, Any], revision: int) -> None:
+    obj = decode(target.cls, encode(doc))
+    resources.validated(obj, prefix="")
+    await services(request).store.apply([resources.to_put(obj, if_revision=revision)])
+
+
+async def add_hooks(request: Request, target: Target) -> Response:
+    """Body ``{"<type>": ["hook", ...]}``: names are appended to that type's list."""
+    body = await rq.json_body(request)
+    if not isinstance(body, dict) or not all(
+        isinstance(v, list) and all(isinstance(h, str) for h in v) for v in body.values()
+    ):
+        raise InvalidArgument('the body must be a hook list: {"<type>": ["hook", ...]}')
+    doc, revision = await _stored(request, target)
+    lists: list[dict[str, list[str]]] = doc.get("check_hooks") or []
+    for hook_type, hooks in body.items():
+        entry = next((e for e in lists if hook_type in e), None)
+        if entry is None:
+            lists.append({hook_type: list(hooks)})
+        else:
+            entry[hook_type] += [h for h in hooks if h not in entry[hook_type]]
+    doc["check_hooks"] = lists
+    await _write(request, target, doc, revision)
+    return empty(201)
+
+
+async def remove_hook(request: Request, target: Target) -> Response:
+    hook_type, hook = target.params["hook_type"], target.params["hook"]
+    doc, revision = await _stored(request, target)
+    lists: list[dict[str, list[str]]] = doc.get("check_hooks") or []
+    entry = next((e for e in lists if hook in e.get(hook_type, [])), None)
+    if entry is None:
+        raise NotFound(f"hook {hook} of type {hook_type} not found on check {target.name}")
+    entry[hook_type].remove(hook)
+    doc["check_hooks"] = [e for e in lists if any(e.values())] or None
+    await _write(request, target, doc, revision)
+    return empty(204)
+
+
+async def execute(request: Request, target: Target) -> Response:
+    """Accepted like Sensu's (202 + issued); Vigil has no agent transport to deliver it yet."""
+    body = await rq.json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidArgument("the body must be a JSON object")
+    await _stored(request, target)
+    return json_response({"issued": int(time.time())}, status=202)

@@ -1,0 +1,33 @@
+"""``/api/...``: resolve the route, authenticate, authorise, then run the handler."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from vigil.api.context import services
+from vigil.api.routes import resolve
+
+# Routes Sensu serves to any authenticated caller, filtering what they see itself.
+_NO_AUTHORIZATION = {("namespaces", "GET")}
+
+
+class APIDispatcher:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        resolved = resolve(scope["method"], scope.get("raw_path") or scope["path"].encode())
+        scope["vigil.route"] = resolved.template
+        svc = services(request)
+        if svc.auth is not None:
+            identity = await svc.auth.authenticator.authenticate(
+                request.headers.get("authorization")
+            )
+            scope["vigil.identity"] = identity
+            resource = resolved.params["resource"]
+            if (resource, scope["method"]) not in _NO_AUTHORIZATION:
+                from vigil.rbac.attributes import attributes_for
+
+                attrs = attributes_for(scope["method"], resolved.params, identity)
+                await svc.authorizer.authorize(attrs)
+        response = await resolved.handler(request, resolved.target)
+        await response(scope, receive, send)

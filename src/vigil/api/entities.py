@@ -1,0 +1,76 @@
+"""Entities: POST/PUT echo the entity (200, as Sensu does); agent-managed ones are protected."""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vigil.api import resources
+from vigil.api.context import Target, caller, services
+from vigil.api.responses import empty, json_response
+from vigil.errors import AlreadyExists, Conflict, NotFound
+from vigil.model.base import Resource, encode
+from vigil.store.base import Delete, ListQuery, Op
+
+MANAGED_BY = "sensu.io/managed_by"
+# The half of an agent entity its agent owns; an API PUT keeps it (spec §2.3).
+_STATE_FIELDS = ("system", "last_seen", "sensu_agent_version")
+
+
+async def _decoded(request: Request, target: Target) -> Resource:
+    obj = await resources.decode_body(request, target.cls)
+    resources.check_identity(obj, target)
+    obj.set_created_by(caller(request))
+    resources.validated(obj, prefix="")
+    await resources.require_namespace(services(request).store, target.namespace)
+    return obj
+
+
+def _agent_managed(labels: dict[str, str] | None) -> bool:
+    return bool(labels) and (labels or {}).get(MANAGED_BY) == "sensu-agent"
+
+
+async def create(request: Request, target: Target) -> Response:
+    obj = await _decoded(request, target)
+    try:
+        await services(request).store.apply([resources.to_put(obj, if_revision=0)])
+    except AlreadyExists:
+        raise AlreadyExists(f"entity {obj.key_name()} already exists") from None
+    return json_response(obj.public())
+
+
+async def replace(request: Request, target: Target) -> Response:
+    obj = await _decoded(request, target)
+    if _agent_managed(obj.labels()):
+        raise Conflict("entity is managed by its agent")
+    store = services(request).store
+    stored = await store.get(target.kind, obj.key_namespace(), obj.key_name())
+    if stored is not None and getattr(obj, "entity_class", "") != "proxy":
+        old = msgspec.json.decode(stored.value, type=target.cls)
+        if _agent_managed(old.labels()):
+            raise Conflict("entity is managed by its agent")
+        for field in _STATE_FIELDS:
+            if hasattr(old, field):
+                setattr(obj, field, getattr(old, field))
+    await store.apply([resources.to_put(obj)])
+    return json_response(obj.public())
+
+
+async def remove(request: Request, target: Target) -> Response:
+    """Deletes the entity and all its events in one write."""
+    store = services(request).store
+    namespace, name = target.namespace or "", target.name or ""
+    await resources.require_namespace(store, target.namespace)
+    events = await store.list(ListQuery(kind="events", namespace=namespace, name_prefix=f"{name}/"))
+    ops: list[Op] = [Delete("events", namespace, e.name, missing_ok=True) for e in events]
+    if await store.get("entities", namespace, name) is None:
+        if ops:
+            await store.apply(ops)
+        raise NotFound(f"entity {name} not found")
+    ops.append(Delete("entities", namespace, name))
+    await store.apply(ops)
+    return empty(204)
+
+
+__all__ = ["create", "encode", "remove", "replace"]

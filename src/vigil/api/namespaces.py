@@ -1,0 +1,97 @@
+"""Namespaces: cluster-wide, and each one carries its ``system:pipeline`` role and binding."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vigil.api import resources
+from vigil.api.context import Target, services
+from vigil.api.responses import empty
+from vigil.errors import Conflict, InvalidArgument, NotFound
+from vigil.model.base import Resource, decode, encode
+from vigil.store.base import Delete, ListQuery, Op, Put
+
+# Kinds a namespace must be free of before it may go (Sensu's list, plus events and pipelines).
+_CONTENTS = (
+    "checks",
+    "entities",
+    "events",
+    "assets",
+    "handlers",
+    "mutators",
+    "filters",
+    "hooks",
+    "silenced",
+    "pipelines",
+)
+
+
+def namespace_ops(name: str) -> list[Op]:
+    """The Role and RoleBinding every namespace gets (rbac.defaults), as store writes."""
+    from vigil.model.registry import REGISTRY
+    from vigil.rbac.defaults import namespace_objects
+
+    ops: list[Op] = []
+    for kind, _ns, _name, body in namespace_objects(name):
+        obj = decode(REGISTRY[kind], encode(body))
+        ops.append(resources.to_put(obj))
+    return ops
+
+
+async def _decoded(request: Request, target: Target) -> Resource:
+    obj = await resources.decode_body(request, target.cls)
+    if target.name is not None and obj.key_name() != target.name:
+        raise InvalidArgument(
+            f"the name of the resource ({obj.key_name()}) does not match "
+            f"the name of the URI ({target.name})"
+        )
+    resources.validated(obj, prefix="")
+    return obj
+
+
+async def create(request: Request, target: Target) -> Response:
+    obj = await _decoded(request, target)
+    await services(request).store.apply(
+        [resources.to_put(obj, if_revision=0), *namespace_ops(obj.key_name())]
+    )
+    return empty(201)
+
+
+async def replace(request: Request, target: Target) -> Response:
+    obj = await _decoded(request, target)
+    await services(request).store.apply([resources.to_put(obj), *namespace_ops(obj.key_name())])
+    return empty(201)
+
+
+async def get_one(request: Request, target: Target) -> Response:
+    return await resources.get_one(request, target)
+
+
+async def remove(request: Request, target: Target) -> Response:
+    store = services(request).store
+    name = target.name or ""
+    if await store.get("namespaces", "", name) is None:
+        raise NotFound(f"namespace {name} not found")
+    for kind in _CONTENTS:
+        if await store.list(ListQuery(kind=kind, namespace=name, limit=1)):
+            raise Conflict(f"namespace {name} is not empty: it still holds {kind}")
+    ops: list[Op] = [Delete("namespaces", "", name)]
+    for op in namespace_ops(name):
+        assert isinstance(op, Put)
+        ops.append(Delete(op.kind, op.namespace, op.name, missing_ok=True))
+    await store.apply(ops)
+    return empty(204)
+
+
+async def list_visible(request: Request, target: Target) -> Response:
+    """Namespaces the caller can see (spec §7.5); where Sensu answers 500 for none, ``[]``."""
+    svc = services(request)
+    identity = request.scope.get("vigil.identity")
+    if svc.authorizer is None or identity is None:
+        return await resources.list_page(request, target)
+    visible = await svc.authorizer.visible_namespaces(identity)
+    if visible is None:  # every namespace
+        return await resources.list_page(request, target)
+    records = [r for n in sorted(visible) if (r := await svc.store.get("namespaces", "", n))]
+    return Response(resources.render_list(target.cls, records), media_type="application/json")

@@ -1,0 +1,83 @@
+"""Silenced entries: the name is computed from subscription and check; expiry is prepared."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vigil.api import resources
+from vigil.api.context import Target, caller, services
+from vigil.api.responses import empty, json_response
+from vigil.errors import InvalidArgument
+from vigil.model.base import Resource
+from vigil.store.base import ListQuery
+
+
+async def _prepared(request: Request, target: Target) -> Resource:
+    from vigil.pipeline.silencing import prepare_silence, silence_limits
+
+    obj: Any = await resources.decode_body(request, target.cls)
+    meta = obj.metadata
+    if target.name is not None and meta.name and meta.name != target.name:
+        raise InvalidArgument(
+            f"the name of the resource ({meta.name}) does not match the name of the URI "
+            f"({target.name})"
+        )
+    if target.namespace is not None:
+        if meta.namespace and meta.namespace != target.namespace:
+            raise InvalidArgument(
+                f"the namespace of the resource ({meta.namespace}) does not match the "
+                f"namespace of the URI ({target.namespace})"
+            )
+        meta.namespace = target.namespace
+    user = caller(request)
+    obj.set_created_by(user)
+    if user and not obj.creator:
+        obj.creator = user
+    resources.validated(obj, prefix="")
+    meta.name = obj.compute_name()
+    if target.name is not None and meta.name != target.name:
+        raise InvalidArgument(
+            f"a silenced entry for subscription {obj.subscription or '*'} and check "
+            f"{obj.check or '*'} is named {meta.name}, not {target.name}"
+        )
+    default_expiry, max_expiry = silence_limits(services(request).settings)
+    prepared = prepare_silence(msgspec.to_builtins(obj), int(time.time()),
+                               default_expiry=default_expiry, max_expiry=max_expiry)
+    await resources.require_namespace(services(request).store, target.namespace)
+    result: Resource = msgspec.convert(prepared, type=target.cls)
+    return result
+
+
+async def create(request: Request, target: Target) -> Response:
+    obj = await _prepared(request, target)
+    await services(request).store.apply([resources.to_put(obj, if_revision=0)])
+    return empty(201)
+
+
+async def replace(request: Request, target: Target) -> Response:
+    obj = await _prepared(request, target)
+    await services(request).store.apply([resources.to_put(obj)])
+    return empty(201)
+
+
+async def _matching(request: Request, target: Target, field: str) -> Response:
+    store = services(request).store
+    await resources.require_namespace(store, target.namespace)
+    wanted = target.params["value"]
+    records = await store.list(ListQuery(kind="silenced", namespace=target.namespace))
+    keep = [r for r in records if (msgspec.json.decode(r.value).get(field) or "") == wanted]
+    return json_response(resources.render_list(target.cls, keep))
+
+
+async def by_subscription(request: Request, target: Target) -> Response:
+    """Entries for exactly this subscription (Sensu matched a key prefix: linux ~ linux2)."""
+    return await _matching(request, target, "subscription")
+
+
+async def by_check(request: Request, target: Target) -> Response:
+    return await _matching(request, target, "check")

@@ -1,0 +1,91 @@
+"""``create_app(settings, store)``: wiring only, no module-level state (STYLE habit 14)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from vigil.api import open as open_routes
+from vigil.api.context import Services
+from vigil.api.dispatch import APIDispatcher
+from vigil.api.middleware import BodyLimit, ErrorsAndMetrics
+from vigil.api.responses import error_response
+from vigil.errors import MethodNotAllowed, NotFound
+from vigil.metrics import Metrics
+from vigil.settings import Settings
+from vigil.store.base import Store
+
+log = logging.getLogger("vigil.app")
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException) and exc.status_code == 405:
+        return error_response(MethodNotAllowed())
+    return error_response(NotFound())
+
+
+def build_services(settings: Settings, store: Store) -> Services:
+    from vigil.api.auth import build_auth
+    from vigil.pipeline.eventd import EventProcessor
+    from vigil.pipeline.jobs import PeriodicJobs
+    from vigil.pipeline.runner import PipelineRunner
+    from vigil.rbac.authorizer import Authorizer
+
+    metrics = Metrics()
+    svc = Services(settings=settings, store=store, metrics=metrics)
+    svc.auth = build_auth(store, settings)
+    svc.authorizer = Authorizer(store)
+
+    async def lookup(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        record = await store.get(kind, namespace, name)
+        return None if record is None else msgspec.json.decode(record.value)
+
+    svc.pipeline = PipelineRunner(lookup, settings, metrics)
+    svc.events = EventProcessor(store, settings, on_stored=svc.pipeline.submit)
+    svc.jobs = PeriodicJobs(store, settings, svc.events)
+    return svc
+
+
+def create_app(settings: Settings, store: Store, services: Services | None = None) -> Starlette:
+    svc = services or build_services(settings, store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await svc.pipeline.start()
+        await svc.jobs.start()
+        try:
+            yield
+        finally:
+            await svc.jobs.stop()
+            await svc.pipeline.stop(drain_timeout=5.0)
+
+    from vigil.api.auth import routes as auth_routes
+
+    app = Starlette(
+        routes=[
+            *open_routes.routes,
+            *auth_routes,
+            Route("/api/{rest:path}", APIDispatcher()),
+        ],
+        middleware=[
+            Middleware(ErrorsAndMetrics, metrics=svc.metrics),
+            Middleware(BodyLimit, limit=settings.api_request_limit),
+        ],
+        exception_handlers={404: _not_found, 405: _not_found},
+        lifespan=lifespan,
+    )
+    app.state.vigil = svc
+    app.state.store = store
+    app.state.settings = settings
+    app.state.auth = svc.auth
+    return app

@@ -1,0 +1,80 @@
+"""``vigil init``: seed exactly what ``sensu-backend init`` seeds, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vigil.errors import AlreadyExists, Unavailable, VigilError
+from vigil.settings import Settings
+from vigil.store.base import Op, Put, Store
+
+INITIALIZED = ("_config", "", "initialized")
+
+
+class AlreadyInitialized(VigilError):
+    status = 409
+    code = 3
+    default_message = "the store is already initialized"
+
+
+def seed_ops(admin_username: str, admin_password: str, api_key: str | None) -> list[Op]:
+    """Admin and agent users, namespace ``default`` (+ its system:pipeline role and binding),
+    the default cluster roles and bindings, an optional admin API key, the JWT secret."""
+    from vigil.api.resources import to_put
+    from vigil.auth.tokens import secret_put
+    from vigil.model.base import decode, encode
+    from vigil.model.registry import REGISTRY
+    from vigil.rbac.defaults import seed_objects
+
+    ops: list[Op] = []
+    for kind, body in seed_objects(admin_username, admin_password, api_key):
+        obj = decode(REGISTRY[kind], encode(body))
+        obj.validate()
+        ops.append(to_put(obj, if_revision=0))
+    ops.append(secret_put())
+    return ops
+
+
+async def initialize_store(
+    store: Store,
+    admin_username: str,
+    admin_password: str,
+    api_key: str | None = None,
+    *,
+    exist_ok: bool = False,
+) -> None:
+    if await store.get(*INITIALIZED) is not None:
+        if exist_ok:
+            return
+        raise AlreadyInitialized(
+            "the store is already initialized: refusing to reset it (nothing was changed)"
+        )
+    marker = Put(*INITIALIZED, value=b"true", if_revision=0)
+    try:
+        await store.apply([marker, *seed_ops(admin_username, admin_password, api_key)])
+    except AlreadyExists:
+        if not exist_ok:
+            raise AlreadyInitialized() from None
+
+
+async def initialize(
+    settings: Settings, admin_username: str, admin_password: str, api_key: str | None = None
+) -> None:
+    from vigil.store import open_store
+
+    store = await open_store(settings)
+    try:
+        await initialize_store(store, admin_username, admin_password, api_key)
+    finally:
+        await store.close()
+
+
+async def require_initialized(store: Store) -> None:
+    if await store.get(*INITIALIZED) is None:
+        raise Unavailable(
+            "the store is not initialized: run `vigil init --cluster-admin-username U "
+            "--cluster-admin-password P` first"
+        )
+
+
+__all__: list[Any] = ["AlreadyInitialized", "initialize", "initialize_store"]

@@ -1,0 +1,55 @@
+"""Every Prometheus collector Vigil exports, named in one place; one registry per app."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "vigil_http_requests", "HTTP requests served", ["route", "method", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "vigil_http_request_duration_seconds",
+            "HTTP request latency",
+            ["route", "method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.store_latency = Histogram(
+            "vigil_store_operation_duration_seconds",
+            "Store call latency",
+            ["operation"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.resources = Gauge("vigil_resources", "Stored resources per type", ["type"], registry=r)
+        self.events_ingested = Counter(
+            "vigil_events_ingested", "Events accepted and committed", registry=r
+        )
+        self.pipeline_dropped = Counter(
+            "vigil_pipeline_events_dropped",
+            "Events not handled because the queue was full",
+            registry=r,
+        )
+        self.handler_results = Counter(
+            "vigil_pipeline_handler_results", "Handler executions", ["type", "result"], registry=r
+        )
+        self.filter_errors = Counter(
+            "vigil_pipeline_filter_errors", "Filter evaluations that failed", registry=r
+        )
+
+    # The pipeline runner reports through these (its PipelineMetrics protocol).
+    def event_dropped(self) -> None:
+        self.pipeline_dropped.inc()
+
+    def handler_result(self, handler_type: str, ok: bool) -> None:
+        self.handler_results.labels(handler_type, "ok" if ok else "error").inc()
+
+    def filter_error(self) -> None:
+        self.filter_errors.inc()

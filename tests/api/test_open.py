@@ -1,0 +1,44 @@
+"""/health, /version, /ready, /metrics need no credentials."""
+
+from __future__ import annotations
+
+import httpx
+
+
+def test_health(anon: httpx.Client) -> None:
+    response = anon.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ClusterHealth"][0]["Healthy"] is True
+    assert body["Store"]["healthy"] is True
+
+
+def test_health_bad_timeout(anon: httpx.Client) -> None:
+    response = anon.get("/health?timeout=soon")
+    assert response.status_code == 400
+    assert "timeout" in response.json()["message"]
+
+
+def test_version_is_plain_semver(anon: httpx.Client) -> None:
+    version = anon.get("/version").json()["sensu_backend"]
+    assert [int(x) for x in version.split("#")[0].split(".")] >= [5, 21, 0]
+
+
+def test_ready(anon: httpx.Client) -> None:
+    assert anon.get("/ready").text == "ready\n"
+
+
+def test_metrics_count_requests(anon: httpx.Client, admin: httpx.Client) -> None:
+    admin.get("/api/core/v2/namespaces/default/checks")
+    text = anon.get("/metrics").text
+    assert "vigil_http_requests_total" in text
+    assert 'route="/api/core/v2/namespaces/{namespace}/checks"' in text
+    assert "vigil_http_request_duration_seconds_bucket" in text
+    assert 'vigil_resources{type="namespaces"}' in text
+    assert "vigil_store_operation_duration_seconds" in text
+
+
+def test_api_needs_credentials(anon: httpx.Client) -> None:
+    response = anon.get("/api/core/v2/namespaces/default/checks")
+    assert response.status_code == 401
+    assert response.json()["code"] == 5
