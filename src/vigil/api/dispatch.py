@@ -10,6 +10,8 @@ from vigil.api.routes import resolve
 
 # Routes Sensu serves to any authenticated caller, filtering what they see itself.
 _NO_AUTHORIZATION = {("namespaces", "GET")}
+# Writes that change who may do what: the authorizer's cached view is dropped after them.
+_RBAC_KINDS = {"roles", "rolebindings", "clusterroles", "clusterrolebindings", "namespaces"}
 
 
 class APIDispatcher:
@@ -30,4 +32,6 @@ class APIDispatcher:
                 attrs = attributes_for(scope["method"], resolved.params, identity)
                 await svc.authorizer.authorize(attrs)
         response = await resolved.handler(request, resolved.target)
+        if resolved.params["resource"] in _RBAC_KINDS and scope["method"] != "GET":
+            svc.authorizer.invalidate()
         await response(scope, receive, send)

@@ -1,0 +1,145 @@
+"""``/auth``, ``/auth/test``, ``/auth/token`` and ``/auth/logout`` (spec §6.3-6.6).
+
+Statuses and messages are Sensu's; bodies of errors are our JSON ``{"message", "code"}``
+(Sensu writes plain text here). Beyond Sensu: login throttling (429), and logout ends the
+access tokens of the session too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from vigil.api.responses import empty, error_response, json_response
+from vigil.auth.services import AuthServices, build_auth
+from vigil.errors import InvalidArgument, Unauthenticated, VigilError
+
+__all__ = ["AuthServices", "auth_services", "build_auth", "routes"]
+
+
+def auth_services(request: Request) -> AuthServices:
+    """The app's AuthServices (``app.state.vigil.auth`` or ``app.state.auth``)."""
+    state = request.app.state
+    services = getattr(state, "vigil", None)
+    found = getattr(services, "auth", None) or getattr(state, "auth", None)
+    if isinstance(found, AuthServices):
+        return found
+    store = getattr(services, "store", None) or state.store
+    settings = getattr(services, "settings", None) or state.settings
+    state.auth = built = build_auth(store, settings)
+    return built
+
+
+def issuer(request: Request) -> str:
+    host = request.headers.get("host") or request.url.netloc
+    return f"{request.url.scheme}://{host}"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def basic_credentials(request: Request) -> tuple[str, str]:
+    header = request.headers.get("authorization", "")
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        raise Unauthenticated("Request unauthorized")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthenticated("Unauthorized") from None
+    username, sep, password = decoded.partition(":")
+    if not sep or not username or not password:
+        raise Unauthenticated("Unauthorized")
+    return username, password
+
+
+def bearer_token(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Request unauthorized")
+    return token.strip()
+
+
+async def refresh_token_of(request: Request) -> str:
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise InvalidArgument(f"malformed JSON body: {exc}") from None
+    token = body.get("refresh_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise Unauthenticated("Request unauthorized")
+    return token
+
+
+async def login(request: Request) -> Response:
+    """GET /auth: Basic credentials -> a new session's access and refresh tokens."""
+    try:
+        auth = auth_services(request)
+        username, password = basic_credentials(request)
+        identity = await auth.authenticator.check_password(
+            username, password, client_address(request)
+        )
+        pair = await auth.tokens.login(identity.username, identity.groups, issuer(request))
+        # A disable that raced this login must still win: re-check after the session exists.
+        if not await auth.authenticator.is_enabled(identity.username):
+            await auth.tokens.revoke_user_sessions(identity.username)
+            raise Unauthenticated("Unauthorized")
+    except VigilError as exc:
+        return error_response(exc)
+    return json_response(pair.body())
+
+
+async def test_credentials(request: Request) -> Response:
+    """GET /auth/test: 200 when the Basic credentials are right (Ansible probes passwords)."""
+    try:
+        auth = auth_services(request)
+        try:
+            username, password = basic_credentials(request)
+            await auth.authenticator.check_password(username, password, client_address(request))
+        except Unauthenticated:
+            raise Unauthenticated("Request unauthorized") from None
+    except VigilError as exc:
+        return error_response(exc)
+    return empty(200)
+
+
+async def refresh(request: Request) -> Response:
+    """POST /auth/token: (possibly expired) access token + refresh token -> rotated pair."""
+    try:
+        auth = auth_services(request)
+        access_token = bearer_token(request)
+        refresh_token = await refresh_token_of(request)
+        claims, revision = await auth.tokens.begin_refresh(access_token, refresh_token)
+        groups = await auth.authenticator.login_groups(claims.sub)
+        if groups is None:  # the user is gone or disabled: the session ends too
+            await auth.tokens.end_session(claims.sub, claims.session_id)
+            raise Unauthenticated("Unauthorized")
+        pair = await auth.tokens.finish_refresh(claims, revision, groups, issuer(request))
+    except VigilError as exc:
+        return error_response(exc)
+    return json_response(pair.body())
+
+
+async def logout(request: Request) -> Response:
+    """POST /auth/logout: ends the session; its refresh and access tokens stop working."""
+    try:
+        auth = auth_services(request)
+        access_token = bearer_token(request)
+        await auth.tokens.logout(access_token, await refresh_token_of(request))
+    except VigilError as exc:
+        return error_response(exc)
+    return empty(200)
+
+
+routes: list[Route] = [
+    Route("/auth", login, methods=["GET"]),
+    Route("/auth/test", test_credentials, methods=["GET"]),
+    Route("/auth/token", refresh, methods=["POST"]),
+    Route("/auth/logout", logout, methods=["POST"]),
+]

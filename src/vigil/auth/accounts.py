@@ -1,0 +1,62 @@
+"""Reading and writing stored users and API keys (cluster-wide kinds ``users``, ``apikeys``).
+
+Stored users keep only ``password_hash`` (bcrypt); ``User.public()`` is the only form that
+leaves the server.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from vigil.model.base import Resource, encode
+from vigil.model.users import APIKey, User
+from vigil.store.base import Put, Store
+
+USERS = User.PLURAL
+APIKEYS = APIKey.PLURAL
+
+
+def resource_put(obj: Resource, if_revision: int | None = None) -> Put:
+    return Put(
+        kind=obj.PLURAL,
+        namespace=obj.key_namespace(),
+        name=obj.key_name(),
+        value=encode(obj),
+        fields=obj.fields(),
+        labels=obj.labels(),
+        if_revision=if_revision,
+    )
+
+
+def stored_user(username: str, password_hash: str, groups: list[str], disabled: bool) -> User:
+    return User(username=username, password_hash=password_hash, groups=groups, disabled=disabled)
+
+
+async def load_user(store: Store, username: str) -> tuple[User, int] | None:
+    """The stored user and its revision, or None."""
+    if not username:
+        return None
+    record = await store.get(USERS, "", username)
+    if record is None:
+        return None
+    try:
+        return msgspec.json.decode(record.value, type=User), record.revision
+    except msgspec.ValidationError:
+        return None
+
+
+async def load_api_key(store: Store, key: str) -> APIKey | None:
+    record = await store.get(APIKEYS, "", key)
+    if record is None:
+        return None
+    try:
+        return msgspec.json.decode(record.value, type=APIKey)
+    except msgspec.ValidationError:
+        return None
+
+
+def active_groups(user: User | None) -> tuple[str, ...] | None:
+    """The user's stored groups, or None when the user is missing or disabled."""
+    if user is None or user.disabled:
+        return None
+    return tuple(user.groups)

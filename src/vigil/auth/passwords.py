@@ -1,0 +1,61 @@
+"""bcrypt hashing and verification: the only module that touches password hashes.
+
+Cost 10 matches Sensu, so hashes made by sensuctl (which bcrypts client-side before
+``PUT /users/{name}/password``) and hashes made here are interchangeable. Both hashing and
+verifying take tens of milliseconds of CPU, so the async helpers run them in a worker thread
+and never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import bcrypt
+
+from vigil.errors import InvalidArgument
+
+COST = 10
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt ignores (and bcrypt 5 refuses) anything longer
+
+# $2a$/$2b$/$2y$, two-digit cost, 53 characters of salt + digest (bcrypt's base64 alphabet).
+_BCRYPT = re.compile(r"\A\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}\Z")
+
+# Verified against when the user does not exist, so that "no such user" costs as much time
+# as "wrong password" and response timing does not reveal which usernames exist.
+_DUMMY_HASH = bcrypt.hashpw(b"vigil-dummy-password", bcrypt.gensalt(COST)).decode()
+
+
+def hash_password_sync(password: str) -> str:
+    raw = password.encode()
+    if len(raw) > MAX_PASSWORD_BYTES:
+        raise InvalidArgument(f"password must not be longer than {MAX_PASSWORD_BYTES} bytes")
+    return bcrypt.hashpw(raw, bcrypt.gensalt(COST)).decode()
+
+
+def verify_password_sync(password: str, password_hash: str) -> bool:
+    """False (never an exception) for a malformed hash or a password bcrypt cannot take."""
+    if not is_bcrypt_hash(password_hash):
+        return False
+    try:
+        return bcrypt.checkpw(password.encode(), password_hash.encode())
+    except ValueError:
+        return False
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(hash_password_sync, password)
+
+
+async def verify_password(password: str, password_hash: str | None) -> bool:
+    """Check ``password`` against ``password_hash``; a missing or malformed hash (unknown
+    user) always fails but still spends the time of a real check."""
+    if not password_hash or not is_bcrypt_hash(password_hash):
+        await asyncio.to_thread(verify_password_sync, password, _DUMMY_HASH)
+        return False
+    return await asyncio.to_thread(verify_password_sync, password, password_hash)
+
+
+def is_bcrypt_hash(value: str) -> bool:
+    return _BCRYPT.match(value) is not None

@@ -1,0 +1,152 @@
+"""The objects ``vigil init`` seeds, as Sensu's ``sensu-backend init`` does (spec §7.1).
+
+Everything is plain Sensu JSON keyed by store key ``(kind, namespace, name)``, so the caller
+can write it in one create-only batch (``init_ops``); a second init then fails with
+AlreadyExists, Sensu's "already initialized".
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from vigil.auth.passwords import hash_password_sync
+from vigil.auth.tokens import CONFIG, SECRET_NAME, new_secret_value
+from vigil.model.registry import REGISTRY
+from vigil.store.base import Key, Put
+
+DEFAULT_NAMESPACE = "default"
+AGENT_USERNAME = "agent"
+AGENT_PASSWORD = "P@ssw0rd!"
+ADMIN_GROUP = "cluster-admins"
+AGENTS_GROUP = "system:agents"
+PIPELINE = "system:pipeline"
+
+_VIEWABLE = ["assets", "checks", "entities", "events", "filters", "handlers", "hooks",
+             "mutators", "silenced"]  # fmt: skip
+
+JSON = dict[str, Any]
+
+
+def _rule(verbs: list[str], resources: list[str]) -> JSON:
+    return {"verbs": verbs, "resources": resources, "resource_names": None}
+
+
+def _role(name: str, rules: list[JSON], namespace: str = "") -> JSON:
+    meta = {"name": name, "namespace": namespace} if namespace else {"name": name}
+    return {"rules": rules, "metadata": meta}
+
+
+def _binding(name: str, role_type: str, role: str, group: str, namespace: str = "") -> JSON:
+    meta = {"name": name, "namespace": namespace} if namespace else {"name": name}
+    return {
+        "subjects": [{"type": "Group", "name": group}],
+        "role_ref": {"type": role_type, "name": role},
+        "metadata": meta,
+    }
+
+
+CLUSTER_ROLES: dict[str, list[JSON]] = {
+    "cluster-admin": [_rule(["*"], ["*"])],
+    "admin": [
+        _rule(["*"], [*_VIEWABLE, "roles", "rolebindings"]),
+        _rule(["get", "list"], ["namespaces"]),
+    ],
+    "edit": [_rule(["*"], list(_VIEWABLE)), _rule(["get", "list"], ["namespaces"])],
+    "view": [_rule(["get", "list"], [*_VIEWABLE, "namespaces"])],
+    "system:agent": [_rule(["*"], ["events"])],
+    "system:user": [_rule(["get", "update"], ["localselfuser"])],
+}
+
+# binding name -> (cluster role, group)
+CLUSTER_ROLE_BINDINGS: dict[str, tuple[str, str]] = {
+    "cluster-admin": ("cluster-admin", ADMIN_GROUP),
+    "system:agent": ("system:agent", AGENTS_GROUP),
+    "system:user": ("system:user", "system:users"),
+}
+
+
+def namespace_objects(namespace: str) -> list[tuple[str, str, str, JSON]]:
+    """``(kind, namespace, name, body)`` of what every namespace gets besides itself: the
+    ``system:pipeline`` Role and RoleBinding the filter engine reads events with. Delete them
+    with the namespace."""
+    return [
+        ("roles", namespace, PIPELINE,
+         _role(PIPELINE, [_rule(["get", "list"], ["events"])], namespace)),
+        ("rolebindings", namespace, PIPELINE,
+         _binding(PIPELINE, "Role", PIPELINE, PIPELINE, namespace)),
+    ]  # fmt: skip
+
+
+def _user(username: str, password: str, groups: list[str]) -> JSON:
+    return {
+        "username": username,
+        "groups": groups,
+        "disabled": False,
+        "password_hash": hash_password_sync(password),
+    }
+
+
+def init_objects(
+    admin_username: str,
+    admin_password: str,
+    admin_api_key: str | None = None,
+    *,
+    now: int | None = None,
+) -> dict[Key, JSON]:
+    """Every seeded object; ``admin_password`` is hashed here (two bcrypt rounds: ~0.1 s).
+
+    Also holds ``_config/jwt_secret``: 32 random bytes that sign every token of the cluster.
+    """
+    objects: dict[Key, JSON] = {
+        ("namespaces", "", DEFAULT_NAMESPACE): {"name": DEFAULT_NAMESPACE},
+        **{(k, ns, n): body for k, ns, n, body in namespace_objects(DEFAULT_NAMESPACE)},
+        ("users", "", admin_username): _user(admin_username, admin_password, [ADMIN_GROUP]),
+        ("users", "", AGENT_USERNAME): _user(AGENT_USERNAME, AGENT_PASSWORD, [AGENTS_GROUP]),
+    }
+    for name, rules in CLUSTER_ROLES.items():
+        objects[("clusterroles", "", name)] = _role(name, rules)
+    for name, (role, group) in CLUSTER_ROLE_BINDINGS.items():
+        objects[("clusterrolebindings", "", name)] = _binding(name, "ClusterRole", role, group)
+    if admin_api_key:
+        objects[("apikeys", "", admin_api_key)] = {
+            "metadata": {"name": admin_api_key, "created_by": admin_username},
+            "username": admin_username,
+            "created_at": int(time.time()) if now is None else now,
+        }
+    objects[(CONFIG, "", SECRET_NAME)] = orjson.loads(new_secret_value())
+    return objects
+
+
+def to_ops(objects: dict[Key, JSON], if_revision: int | None = 0) -> list[Put]:
+    """Store writes for ``objects``, with each model's selector fields; create-only by default."""
+    ops = []
+    for (kind, namespace, name), value in objects.items():
+        cls = REGISTRY.get(kind)
+        fields: dict[str, str] = {}
+        labels: dict[str, str] = {}
+        if cls is not None:
+            import msgspec
+
+            obj = msgspec.convert(value, type=cls)
+            fields, labels = obj.fields(), obj.labels()
+        ops.append(Put(kind, namespace, name, orjson.dumps(value), fields, labels, if_revision))
+    return ops
+
+
+def init_ops(
+    admin_username: str, admin_password: str, admin_api_key: str | None = None
+) -> list[Put]:
+    """The whole seed as one create-only batch for ``store.apply``."""
+    return to_ops(init_objects(admin_username, admin_password, admin_api_key))
+
+
+def seed_objects(
+    admin_username: str, admin_password: str, admin_api_key: str | None = None
+) -> list[tuple[str, JSON]]:
+    """``(kind, body)`` of every seeded resource, without internal kinds (the JWT secret):
+    the form ``vigil.bootstrap`` writes."""
+    objects = init_objects(admin_username, admin_password, admin_api_key)
+    return [(kind, body) for (kind, _, _), body in objects.items() if not kind.startswith("_")]
