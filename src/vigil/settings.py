@@ -43,10 +43,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("js_timeout", 1.0, "time limit for one JavaScript filter or mutator, in seconds"),
     Setting("keepalive_check_interval", 1.0, "how often keepalive deadlines are checked, in s"),
     Setting("silence_expiry_interval", 1.0, "how often expired silences are removed, in s"),
-    Setting("default_silenced_expiry_time", 86400,
-            "seconds a silence lives when it gives no expiry (0 = forever)"),
-    Setting("max_silenced_expiry_time_allowed", 86400,
-            "longest a silence may last, in seconds (0 = no limit)"),
+    Setting(
+        "default_silenced_expiry_time",
+        86400,
+        "seconds a silence lives when it gives no expiry (0 = forever)",
+    ),
+    Setting(
+        "max_silenced_expiry_time_allowed",
+        86400,
+        "longest a silence may last, in seconds (0 = no limit)",
+    ),
     Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
     Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
 )
