@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vigil.api import open as open_routes
 from vigil.api.context import Services
@@ -22,6 +22,7 @@ from vigil.api.middleware import BodyLimit, ErrorsAndMetrics
 from vigil.api.responses import error_response
 from vigil.errors import MethodNotAllowed, NotFound
 from vigil.metrics import Metrics
+from vigil.pipeline import js
 from vigil.settings import Settings
 from vigil.store.base import Store
 
@@ -56,7 +57,25 @@ def build_services(settings: Settings, store: Store) -> Services:
     return svc
 
 
-def create_app(settings: Settings, store: Store, services: Services | None = None) -> Starlette:
+class VigilApp:
+    """The ASGI entry point: ``/api/...`` goes straight to the API pipeline (the hot path:
+    no router scan, no framework exception layers); everything else, and the lifespan, to
+    the Starlette app that serves the open and ``/auth`` routes."""
+
+    def __init__(self, starlette: Starlette, api: ASGIApp) -> None:
+        self.starlette = starlette
+        self.api = api
+        self.state = starlette.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            scope["app"] = self.starlette
+            await self.api(scope, receive, send)
+        else:
+            await self.starlette(scope, receive, send)
+
+
+def create_app(settings: Settings, store: Store, services: Services | None = None) -> VigilApp:
     svc = services or build_services(settings, store)
 
     @contextlib.asynccontextmanager
@@ -68,15 +87,12 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
         finally:
             await svc.jobs.stop()
             await svc.pipeline.stop(drain_timeout=5.0)
+            js.close()
 
     from vigil.api.auth import routes as auth_routes
 
     app = Starlette(
-        routes=[
-            *open_routes.routes,
-            *auth_routes,
-            Route("/api/{rest:path}", APIDispatcher()),
-        ],
+        routes=[*open_routes.routes, *auth_routes],
         middleware=[
             Middleware(ErrorsAndMetrics, metrics=svc.metrics),
             Middleware(BodyLimit, limit=settings.api_request_limit),
@@ -88,4 +104,5 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
     app.state.store = store
     app.state.settings = settings
     app.state.auth = svc.auth
-    return app
+    api = ErrorsAndMetrics(BodyLimit(APIDispatcher(), settings.api_request_limit), svc.metrics)
+    return VigilApp(app, api)

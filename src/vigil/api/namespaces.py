@@ -85,13 +85,13 @@ async def remove(request: Request, target: Target) -> Response:
 
 
 async def list_visible(request: Request, target: Target) -> Response:
-    """Namespaces the caller can see (spec §7.5); where Sensu answers 500 for none, ``[]``."""
+    """Namespaces the caller can see (spec §7.5); where Sensu answers 500 for none, ``[]``.
+
+    Paged, filtered and tagged like every list, over the visible set."""
     svc = services(request)
     identity = request.scope.get("vigil.identity")
     if svc.authorizer is None or identity is None:
         return await resources.list_page(request, target)
     visible = await svc.authorizer.visible_namespaces(identity)
-    if visible is None:  # every namespace
-        return await resources.list_page(request, target)
     records = [r for n in sorted(visible) if (r := await svc.store.get("namespaces", "", n))]
-    return Response(resources.render_list(target.cls, records), media_type="application/json")
+    return await resources.list_records(request, target, records)

@@ -51,6 +51,8 @@ def page_of(pairs: list[tuple[str, str]]) -> Page:
     after: tuple[str, str] | None = None
     for key, value in pairs:
         if key == "limit":
+            if not value.strip():
+                continue  # ``limit=`` is how some clients say "no limit"
             try:
                 limit = int(value)
             except ValueError:

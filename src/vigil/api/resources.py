@@ -6,7 +6,10 @@ what differs; they live in their own modules.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import weakref
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -18,6 +21,8 @@ from vigil.api.context import Target, caller, services
 from vigil.api.responses import empty, etag_for, json_response
 from vigil.errors import InvalidArgument, NotFound, PreconditionFailed
 from vigil.model.base import Resource, decode, encode
+from vigil.selector.ast import Selection
+from vigil.selector.evaluate import selection_matches
 from vigil.store.base import Delete, ListQuery, Put, Record, Store
 
 
@@ -84,38 +89,74 @@ def render_list(cls: type[Resource], records: list[Record]) -> bytes:
 
 
 async def list_page(request: Request, target: Target, **query: Any) -> Response:
+    """One keyset page; the store filters before the limit, so pages are of the filtered list."""
     svc = services(request)
     pairs = rq.query_pairs(request)
     page = rq.page_of(pairs)
     selection = rq.selection_of(pairs)
     await require_namespace(svc.store, target.namespace)
-    limit = page.limit + 1 if page.limit else None
     records = await svc.store.list(
         ListQuery(
             kind=target.kind,
             namespace=target.namespace,
-            limit=limit,
+            limit=page.limit + 1 if page.limit else None,  # one more: are there further pages?
             after=page.after,
             selection=selection or None,
             **query,
         )
     )
+    return page_response(request, target, records, page)
+
+
+async def list_records(request: Request, target: Target, records: Iterable[Record]) -> Response:
+    """The same paging, selectors and ETag over records a handler already holds.
+
+    For lists the store cannot produce in one query (namespaces the caller may see): they are
+    small, so they are filtered and cut here, in the store's (namespace, name) order.
+    """
+    pairs = rq.query_pairs(request)
+    page = rq.page_of(pairs)
+    selection = rq.selection_of(pairs)
+    chosen = sorted(records, key=lambda r: (r.namespace, r.name))
+    if page.after is not None:
+        chosen = [r for r in chosen if (r.namespace, r.name) > page.after]
+    if selection:
+        chosen = [r for r in chosen if _selected(target.cls, r, selection)]
+    if page.limit:
+        chosen = chosen[: page.limit + 1]
+    return page_response(request, target, chosen, page)
+
+
+def _selected(cls: type[Resource], record: Record, selection: Selection) -> bool:
+    obj = msgspec.json.decode(record.value, type=cls)
+    return selection_matches(selection, obj.fields(), obj.labels())
+
+
+def page_response(
+    request: Request, target: Target, records: list[Record], page: rq.Page
+) -> Response:
+    """``records`` holds up to ``limit + 1`` items: the extra one only says "more remain"."""
     headers: dict[str, str] = {}
     if page.limit and len(records) > page.limit:
         records = records[: page.limit]
         last = records[-1]
         headers["Sensu-Continue"] = rq.encode_continue(last.namespace, last.name)
-    headers["ETag"] = list_etag(records)
+    etag = list_etag(records, headers.get("Sensu-Continue", ""))
+    headers["ETag"] = etag
+    if rq.not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
     return Response(
         render_list(target.cls, records), media_type="application/json", headers=headers
     )
 
 
-def list_etag(records: list[Record]) -> str:
-    """Changes whenever any item of the page is written, added or removed."""
+def list_etag(records: list[Record], continue_token: str = "") -> str:
+    """Changes whenever an item of the page is written, added or removed, or the page's end
+    moves (a page that gained a successor must not look fresh)."""
     h = hashlib.blake2b(digest_size=8)
     for r in records:
         h.update(f"{r.namespace}\x00{r.name}\x00{r.revision}\x01".encode())
+    h.update(continue_token.encode())
     return f'"l{h.hexdigest()}"'
 
 
@@ -173,36 +214,72 @@ async def conditional_revision(request: Request, target: Target) -> int | None:
     return record.revision if record else 0
 
 
+PATCH_ATTEMPTS = 8
+JSON_PATCH = "application/json-patch+json"
+
+
+def check_patch_type(request: Request) -> None:
+    """Only RFC 7386 merge patches, as Sensu (its messages, word for word where we know them)."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type == rq.MERGE_PATCH:
+        return
+    if media_type == JSON_PATCH:
+        raise InvalidArgument(f"JSON Patch is not supported yet. Allowed values: {rq.MERGE_PATCH}")
+    raise InvalidArgument(
+        f"invalid Content-Type header: {content_type}.  Allowed values: {rq.MERGE_PATCH}"
+    )
+
+
 async def patch(request: Request, target: Target) -> Response:
+    """Merge patch, guarded by the stored revision.
+
+    The conditions are checked against what is read, and the write only lands if nothing
+    changed since that read. When another write got in between, read, check and merge again:
+    a client that sent If-Match then gets its 412, one that sent no condition gets its patch
+    applied on top of the other write, never a lost update.
+    """
     svc = services(request)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != rq.MERGE_PATCH:
-        raise InvalidArgument(
-            f"invalid Content-Type header: {content_type or '(none)'}. "
-            f"Allowed values: {rq.MERGE_PATCH}"
-        )
+    check_patch_type(request)
     await require_namespace(svc.store, target.namespace)
-    record = await load(svc.store, target)
-    rq.check_conditions(request, etag_for(record.revision))
     patch_doc = await rq.json_body(request)
     if not isinstance(patch_doc, dict):
         raise InvalidArgument("a merge patch must be a JSON object")
+    async with key_lock(svc.extra, (target.kind, target.namespace or "", target.name or "")):
+        for _ in range(PATCH_ATTEMPTS):
+            record = await load(svc.store, target)
+            rq.check_conditions(request, etag_for(record.revision))
+            obj = patched(target, record, patch_doc)
+            try:
+                revision = await svc.store.apply([to_put(obj, if_revision=record.revision)])
+            except (PreconditionFailed, NotFound):
+                continue  # another writer (PUT, another backend) got in: read again
+            written = Record(record.kind, record.namespace, record.name, revision, encode(obj))
+            return json_response(render(target.cls, written), etag=etag_for(revision))
+    raise PreconditionFailed(
+        f"{target.cls.TYPE} {target.name} keeps changing under concurrent writes; retry"
+    )
+
+
+def key_lock(extra: dict[str, Any], key: tuple[str, str, str]) -> asyncio.Lock:
+    """One lock per resource while it is being patched in this process.
+
+    Patches of one resource queue here instead of racing each other to the store, where all
+    but one would fail the revision check and retry; a lock lives only while it is used.
+    """
+    locks: weakref.WeakValueDictionary[tuple[str, str, str], asyncio.Lock]
+    locks = extra.setdefault("patch_locks", weakref.WeakValueDictionary())
+    lock = locks.get(key)
+    if lock is None:
+        lock = locks[key] = asyncio.Lock()
+    return lock
+
+
+def patched(target: Target, record: Record, patch_doc: dict[str, Any]) -> Resource:
     merged = rq.merge_patch(msgspec.json.decode(record.value), patch_doc)
     obj = decode(target.cls, encode(merged))
     check_identity(obj, target)
-    validated(obj)
-    try:
-        revision = await svc.store.apply([to_put(obj, if_revision=record.revision)])
-    except PreconditionFailed:
-        raise PreconditionFailed(
-            f"{target.cls.TYPE} {target.name} was changed by another request; retry"
-        ) from None
-    return json_response(
-        render(
-            target.cls, Record(record.kind, record.namespace, record.name, revision, encode(obj))
-        ),
-        etag=etag_for(revision),
-    )
+    return validated(obj)
 
 
 async def remove(request: Request, target: Target) -> Response:
