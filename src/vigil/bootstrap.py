@@ -20,19 +20,9 @@ class AlreadyInitialized(VigilError):
 def seed_ops(admin_username: str, admin_password: str, api_key: str | None) -> list[Op]:
     """Admin and agent users, namespace ``default`` (+ its system:pipeline role and binding),
     the default cluster roles and bindings, an optional admin API key, the JWT secret."""
-    from vigil.api.resources import to_put
-    from vigil.auth.tokens import secret_put
-    from vigil.model.base import decode, encode
-    from vigil.model.registry import REGISTRY
-    from vigil.rbac.defaults import seed_objects
+    from vigil.rbac.defaults import init_objects, to_ops
 
-    ops: list[Op] = []
-    for kind, body in seed_objects(admin_username, admin_password, api_key):
-        obj = decode(REGISTRY[kind], encode(body))
-        obj.validate()
-        ops.append(to_put(obj, if_revision=0))
-    ops.append(secret_put())
-    return ops
+    return list(to_ops(init_objects(admin_username, admin_password, api_key)))
 
 
 async def initialize_store(

@@ -16,11 +16,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vigil.api import apikeys, auth, users
 from vigil.api.responses import error_response
-from vigil.auth.accounts import resource_put, stored_user
+from vigil.auth.accounts import stored_user
 from vigil.auth.passwords import hash_password_sync
 from vigil.auth.services import AuthServices, build_auth
 from vigil.errors import Unauthenticated, VigilError
 from vigil.settings import Settings
+from vigil.store.objects import put_of
 from vigil.store.sqlite import SQLiteStore
 
 PASSWORD = "secret-password"
@@ -52,7 +53,7 @@ async def add_user(
     store: SQLiteStore, username: str, groups: list[str] | None = None, disabled: bool = False
 ) -> None:
     user = stored_user(username, password_hash(), groups or [], disabled)
-    await store.apply([resource_put(user)])
+    await store.apply([put_of(user)])
 
 
 @pytest.fixture

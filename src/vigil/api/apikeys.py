@@ -18,10 +18,11 @@ from starlette.routing import Route
 
 from vigil.api.responses import empty
 from vigil.api.users import caller_identity, store_of
-from vigil.auth.accounts import load_user, resource_put
+from vigil.auth.accounts import load_user
 from vigil.errors import InvalidArgument
 from vigil.model.base import ObjectMeta
 from vigil.model.users import APIKey
+from vigil.store.objects import put_of
 
 PATH = "/api/core/v2/apikeys"
 
@@ -42,7 +43,7 @@ async def grant(request: Request) -> Response:
         username=username,
         created_at=int(time.time()),
     )
-    await store.apply([resource_put(key, if_revision=0)])
+    await store.apply([put_of(key, if_revision=0)])
     return empty(201, headers={"Location": f"{request.url.path.rstrip('/')}/{key.metadata.name}"})
 
 

@@ -23,7 +23,8 @@ from vigil.errors import InvalidArgument, NotFound, PreconditionFailed
 from vigil.model.base import Resource, decode, encode
 from vigil.selector.ast import Selection
 from vigil.selector.evaluate import selection_matches
-from vigil.store.base import Delete, ListQuery, Put, Record, Store
+from vigil.store.base import Delete, ListQuery, Record, Store
+from vigil.store.objects import put_of
 
 
 # Types whose stored JSON is not what clients may see (password hashes, redaction).
@@ -31,16 +32,8 @@ def needs_public_view(cls: type[Resource]) -> bool:
     return cls.public is not Resource.public
 
 
-def to_put(obj: Resource, if_revision: int | None = None) -> Put:
-    return Put(
-        kind=obj.PLURAL,
-        namespace=obj.key_namespace(),
-        name=obj.key_name(),
-        value=encode(obj),
-        fields=obj.fields(),
-        labels=obj.labels(),
-        if_revision=if_revision,
-    )
+# Every handler writes models through the one model -> Put translation.
+to_put = put_of
 
 
 def validated(obj: Resource, *, prefix: str = "resource is invalid: ") -> Resource:

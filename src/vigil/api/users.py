@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from vigil.api.auth import auth_services, client_address
 from vigil.api.responses import empty, json_response
-from vigil.auth.accounts import USERS, load_user, resource_put
+from vigil.auth.accounts import USERS, load_user
 from vigil.auth.identity import Identity
 from vigil.auth.passwords import (
     MIN_PASSWORD_LENGTH,
@@ -41,6 +41,7 @@ from vigil.errors import InvalidArgument, NotFound, PreconditionFailed
 from vigil.model.base import decode
 from vigil.model.users import User
 from vigil.store.base import ListQuery, Store
+from vigil.store.objects import put_of
 
 PREFIX = "/api/core/v2/users"
 
@@ -82,7 +83,7 @@ async def _update(store: Store, username: str, change: Callable[[User], None]) -
         user, revision = loaded
         change(user)
         try:
-            await store.apply([resource_put(user, if_revision=revision)])
+            await store.apply([put_of(user, if_revision=revision)])
         except PreconditionFailed:
             continue
         return user
@@ -143,7 +144,7 @@ async def _after_write(auth: AuthServices, user: User, previous: User | None) ->
 async def create_user(request: Request) -> Response:
     """POST: 201, or 409 when the username is taken."""
     user = await _prepared(await request.body(), None)
-    await store_of(request).apply([resource_put(user, if_revision=0)])
+    await store_of(request).apply([put_of(user, if_revision=0)])
     return empty(201)
 
 
@@ -160,7 +161,7 @@ async def replace_user(request: Request) -> Response:
             f"the name of the URI ({name})"
         )
     revision = loaded[1] if loaded else 0
-    await store.apply([resource_put(user, if_revision=revision)])
+    await store.apply([put_of(user, if_revision=revision)])
     await _after_write(auth_services(request), user, previous)
     return empty(201)
 

@@ -8,24 +8,11 @@ from __future__ import annotations
 
 import msgspec
 
-from vigil.model.base import Resource, encode
 from vigil.model.users import APIKey, User
-from vigil.store.base import Put, Store
+from vigil.store.base import Store
 
 USERS = User.PLURAL
 APIKEYS = APIKey.PLURAL
-
-
-def resource_put(obj: Resource, if_revision: int | None = None) -> Put:
-    return Put(
-        kind=obj.PLURAL,
-        namespace=obj.key_namespace(),
-        name=obj.key_name(),
-        value=encode(obj),
-        fields=obj.fields(),
-        labels=obj.labels(),
-        if_revision=if_revision,
-    )
 
 
 def stored_user(username: str, password_hash: str, groups: list[str], disabled: bool) -> User:

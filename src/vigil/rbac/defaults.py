@@ -1,7 +1,7 @@
 """The objects ``vigil init`` seeds, as Sensu's ``sensu-backend init`` does (spec §7.1).
 
 Everything is plain Sensu JSON keyed by store key ``(kind, namespace, name)``, so the caller
-can write it in one create-only batch (``init_ops``); a second init then fails with
+can write it in one create-only batch (``to_ops``); a second init then fails with
 AlreadyExists, Sensu's "already initialized".
 """
 
@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import msgspec
 import orjson
 
 from vigil.auth.passwords import hash_password_sync
 from vigil.auth.tokens import CONFIG, SECRET_NAME, new_secret_value
 from vigil.model.registry import REGISTRY
 from vigil.store.base import Key, Put
+from vigil.store.objects import put_of
 
 DEFAULT_NAMESPACE = "default"
 AGENT_USERNAME = "agent"
@@ -121,32 +123,15 @@ def init_objects(
 
 
 def to_ops(objects: dict[Key, JSON], if_revision: int | None = 0) -> list[Put]:
-    """Store writes for ``objects``, with each model's selector fields; create-only by default."""
-    ops = []
+    """Validated store writes for ``objects`` (internal kinds stored as given); create-only
+    by default, so a second ``vigil init`` fails instead of resetting anything."""
+    ops: list[Put] = []
     for (kind, namespace, name), value in objects.items():
         cls = REGISTRY.get(kind)
-        fields: dict[str, str] = {}
-        labels: dict[str, str] = {}
-        if cls is not None:
-            import msgspec
-
-            obj = msgspec.convert(value, type=cls)
-            fields, labels = obj.fields(), obj.labels()
-        ops.append(Put(kind, namespace, name, orjson.dumps(value), fields, labels, if_revision))
+        if cls is None:
+            ops.append(Put(kind, namespace, name, orjson.dumps(value), if_revision=if_revision))
+            continue
+        obj = msgspec.convert(value, type=cls)
+        obj.validate()
+        ops.append(put_of(obj, if_revision))
     return ops
-
-
-def init_ops(
-    admin_username: str, admin_password: str, admin_api_key: str | None = None
-) -> list[Put]:
-    """The whole seed as one create-only batch for ``store.apply``."""
-    return to_ops(init_objects(admin_username, admin_password, admin_api_key))
-
-
-def seed_objects(
-    admin_username: str, admin_password: str, admin_api_key: str | None = None
-) -> list[tuple[str, JSON]]:
-    """``(kind, body)`` of every seeded resource, without internal kinds (the JWT secret):
-    the form ``vigil.bootstrap`` writes."""
-    objects = init_objects(admin_username, admin_password, admin_api_key)
-    return [(kind, body) for (kind, _, _), body in objects.items() if not kind.startswith("_")]
