@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -137,14 +138,15 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
+        # Logs go to a file: a pipe nobody reads would block the server once it fills.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            self.args, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            self.args, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"vigil start exited {self.proc.returncode}: {err}")
+                raise RuntimeError(f"vigil start exited {self.proc.returncode}: {self.logs()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code in (200, 503):
                     return self
@@ -158,9 +160,12 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         code = self.proc.wait(timeout=timeout)
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self.log.close()
         return code
+
+    def logs(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
 
 def init_state(state_dir: Path, *extra: str) -> None:

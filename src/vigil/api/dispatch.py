@@ -33,5 +33,5 @@ class APIDispatcher:
                 await svc.authorizer.authorize(attrs)
         response = await resolved.handler(request, resolved.target)
         if resolved.params["resource"] in _RBAC_KINDS and scope["method"] != "GET":
-            svc.authorizer.invalidate()
+            await svc.authorizer.invalidated()
         await response(scope, receive, send)

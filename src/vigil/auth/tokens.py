@@ -124,7 +124,6 @@ class TokenService:
         self._alive: dict[str, tuple[float, float]] = {}
         self._session_cache_ttl = session_cache_ttl
         self._listening = False
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- secret -----------------------------------------------------------------------
     async def secret(self) -> bytes:
@@ -269,15 +268,14 @@ class TokenService:
         for name in [n for n in self._alive if n.startswith(prefix)]:
             del self._alive[name]
 
-    def _ended(self, prefix: str) -> None:
-        """Sessions named ``prefix...`` ended: forget them here and tell other backends."""
+    async def _ended(self, prefix: str) -> None:
+        """Sessions named ``prefix...`` ended: forget them here and tell other backends
+        before answering, so a client's next request elsewhere finds them gone."""
         self._forget(prefix)
-        notify = getattr(self._store, "notify", None)
-        if notify is None:
-            return
-        task = asyncio.get_running_loop().create_task(notify(CHANNEL, prefix))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        try:
+            await self._store.notify(CHANNEL, prefix)
+        except Exception:  # the short cache ttl still bounds staleness elsewhere
+            log.warning("cannot tell other backends that sessions ended")
 
     async def _listen(self) -> None:
         self._listening = True
@@ -355,7 +353,7 @@ class TokenService:
     async def end_session(self, username: str, session_id: str) -> None:
         name = session_name(username, session_id)
         await self._store.apply([Delete(kind=SESSIONS, namespace="", name=name, missing_ok=True)])
-        self._ended(name)
+        await self._ended(name)
 
     async def revoke_user_sessions(self, username: str, keep_session: str = "") -> int:
         """End every session of ``username`` (but ``keep_session``); returns how many."""
@@ -369,7 +367,7 @@ class TokenService:
         ]
         if ops:
             await self._store.apply(ops)
-        self._ended(username + "/")
+        await self._ended(username + "/")
         return len(ops)
 
     async def purge_expired_sessions(self, username: str | None = None) -> int:

@@ -188,6 +188,14 @@ class Authorizer:
                 return loaded
             return self._snapshot
 
+    async def invalidated(self) -> None:
+        """``invalidate``, returning once the other backends have been told."""
+        self._drop()
+        try:
+            await self._store.notify(CHANNEL, "changed")
+        except Exception:  # the ttl still bounds staleness elsewhere
+            log.warning("cannot tell other backends that RBAC changed")
+
     def invalidate(self) -> None:
         """Forget the snapshot here and tell the other backends to do the same."""
         self._drop()

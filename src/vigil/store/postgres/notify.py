@@ -17,6 +17,7 @@ import psycopg
 from psycopg import AsyncConnection, sql
 
 from vigil.errors import Unavailable
+from vigil.store.postgres.pool import connection_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ class Notifications:
         ready = asyncio.Event()
         self._tasks[channel] = asyncio.create_task(self._run(channel, ready))
         try:
-            await asyncio.wait_for(ready.wait(), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                await ready.wait()
         except TimeoutError:
             # The task keeps trying; the subscription starts working when the database is back.
             raise Unavailable(f"cannot listen on {channel!r}: the store is unavailable") from None
@@ -55,7 +57,7 @@ class Notifications:
 
     async def _listen_once(self, channel: str, ready: asyncio.Event) -> None:
         conn = await AsyncConnection.connect(
-            self._url, autocommit=True, connect_timeout=max(1, int(self._timeout))
+            self._url, **connection_kwargs(self._timeout, "listen")
         )
         async with conn:
             await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))

@@ -14,6 +14,8 @@ from psycopg import AsyncConnection
 
 from vigil.errors import VigilError
 
+CONDITION_FAILED = "VGC01"  # SQLSTATE raised by vigil_require
+
 # Advisory-lock key spaces (first int4 of the two-key form); the second key is per use.
 MIGRATION_LOCK = (0x56494730, 0)
 LEADER_LOCK_SPACE = 0x56494731
@@ -37,6 +39,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE SEQUENCE revision_seq AS bigint",
         _data_table("resources", ("kind", "namespace", "name")),
         _data_table("events", ("namespace", "entity", "check_name")),
+    ),
+    # 2: lets one statement check its own write condition, so a batch needs no round trip
+    # between its statements (see ``statements.py``).
+    (
+        f"""CREATE FUNCTION vigil_require(ok boolean) RETURNS boolean
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF ok IS NOT TRUE THEN
+                RAISE EXCEPTION 'write condition failed' USING ERRCODE = '{CONDITION_FAILED}';
+            END IF;
+            RETURN true;
+        END $$""",
     ),
 )
 

@@ -1,11 +1,14 @@
 """The scale-out store: several backends share one PostgreSQL database.
 
-Every call borrows a connection from a ``psycopg_pool`` pool (checked before use, so
-connections broken by a database restart are replaced instead of failing a request). When the
-database cannot be reached a call raises ``Unavailable``; the pool keeps reconnecting in the
-background, so calls succeed again once it is back, with no restart. Revisions come from a
-sequence: unique and increasing in allocation order, though two concurrent transactions may
-commit in the opposite order.
+Every call borrows a pooled connection (``pool.py``: checked without a round trip, dead ones
+skipped). When the database cannot be reached a call raises ``Unavailable``; the pool
+reconnects on demand, so calls succeed again once it is back, with no restart. A read that
+meets a connection broken since the check is retried once on a fresh one (reads are
+idempotent); a write is not (its COMMIT may have landed), it answers ``Unavailable``.
+
+Revisions come from a sequence: unique and increasing in allocation order, though two
+concurrent transactions may commit in the opposite order. Writes go through group commit
+(``writes.py``): concurrent ``apply`` calls share one pipelined transaction.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
+import psycopg
 
 from vigil.errors import Unavailable
 from vigil.store.base import ListQuery, Op, Record
-from vigil.store.postgres.errors import translate, translated
+from vigil.store.postgres.errors import translate
 from vigil.store.postgres.leader import Leadership
 from vigil.store.postgres.notify import Notifications
+from vigil.store.postgres.pool import Connections
 from vigil.store.postgres.schema import migrate
-from vigil.store.postgres.writes import Conn, GroupCommitter, run_ops
+from vigil.store.postgres.writes import GroupCommitter, write_group
 from vigil.store.tables import count_sql, list_sql, record_from_row, row_key, statements_for
 
 
@@ -29,13 +33,13 @@ class PostgresStore:
     """``Store`` over PostgreSQL; create it with ``await PostgresStore.open(url)``."""
 
     def __init__(
-        self, url: str, pool: AsyncConnectionPool[Conn], timeout: float, group_commit: int
+        self, url: str, connections: Connections, timeout: float, group_commit: int
     ) -> None:
         self._url = url
-        self._pool = pool
+        self._connections = connections
         self._leadership = Leadership(url, timeout)
         self._notifications = Notifications(url, timeout)
-        self._committer = GroupCommitter(pool, group_commit) if group_commit else None
+        self._committer = GroupCommitter(connections, group_commit) if group_commit else None
         self._closed = False
 
     @classmethod
@@ -53,33 +57,34 @@ class PostgresStore:
         the number of tasks that commit concurrent ``apply`` calls together; 0 runs each
         ``apply`` in its own transaction.
         """
-        pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
-            url,
-            min_size=min(2, pool_size),
-            max_size=pool_size,
-            kwargs={"autocommit": True, "connect_timeout": max(1, int(timeout))},
-            timeout=timeout,
-            check=AsyncConnectionPool.check_connection,
-            open=False,
-            name="vigil-store",
-        )
+        connections = Connections(url, pool_size, timeout)
         try:
-            await pool.open(wait=True, timeout=timeout)
-            async with pool.connection() as conn:
+            await connections.open()
+            async with connections.connection() as conn:
                 await migrate(conn)
         except Exception as exc:
-            await pool.close()
+            await connections.close()
             raise translate(exc) from exc
-        return cls(url, pool, timeout, group_commit)
+        return cls(url, connections, timeout, group_commit)
 
     # --- reads --------------------------------------------------------------------------------
 
     async def _fetch(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         if self._closed:
             raise Unavailable("the store is closed")
-        async with translated(), self._pool.connection() as conn:
-            cur = await conn.execute(sql, params)
-            return await cur.fetchall()
+        for attempt in (1, 2):
+            try:
+                async with self._connections.connection() as conn:
+                    try:
+                        cur = await conn.execute(sql, params)
+                        return await cur.fetchall()
+                    except psycopg.OperationalError:
+                        if attempt == 1 and (conn.broken or conn.closed):
+                            continue  # died after the check: once more on a fresh one
+                        raise
+            except psycopg.Error as exc:
+                raise translate(exc) from exc
+        raise AssertionError("unreachable")
 
     async def get(self, kind: str, namespace: str, name: str) -> Record | None:
         key = row_key(kind, namespace, name)
@@ -105,8 +110,10 @@ class PostgresStore:
             raise Unavailable("the store is closed")
         if self._committer is not None:
             return await self._committer.submit(ops)
-        async with translated(), self._pool.connection() as conn, conn.transaction():
-            return await run_ops(conn, ops)
+        (outcome,) = await write_group(self._connections, [ops])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     # --- cluster ------------------------------------------------------------------------------
 
@@ -130,8 +137,7 @@ class PostgresStore:
         except Exception as exc:  # health never raises
             report["healthy"] = False
             report["error"] = str(exc)
-        stats = self._pool.get_stats()
-        report["pool"] = {k: stats.get(k, 0) for k in ("pool_size", "pool_available")}
+        report["pool"] = self._connections.stats()
         return report
 
     async def close(self) -> None:
@@ -142,4 +148,4 @@ class PostgresStore:
             await self._committer.close()
         await self._notifications.close()
         await self._leadership.close()
-        await self._pool.close()
+        await self._connections.close()

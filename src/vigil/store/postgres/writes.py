@@ -1,67 +1,177 @@
-"""Running write batches on PostgreSQL, alone or grouped into one transaction.
+"""Running write batches on PostgreSQL: many batches per transaction, one round trip each.
+
+The fast path (``run_pipelined``) sends ``BEGIN``, then per batch ``nextval`` and its ops as
+self-checking statements (``statements.py``), then ``COMMIT``, all in one pipeline: a whole
+group of concurrent ``apply`` calls costs one round trip and one WAL flush. If any statement
+fails (a write condition, a deadlock, bad data) the transaction rolls back and the group is
+redone the exact way (``run_exact``): each batch in its own transaction, statement by
+statement, explaining a failed condition with one more read, so each caller gets its own
+outcome. Nobody is answered before the COMMIT that covers their batch returned.
 
 Conditional writes are race-safe across processes under READ COMMITTED: ``UPDATE/DELETE ...
 WHERE revision = N`` re-checks the condition on the newest row version after waiting for a
 concurrent writer's lock, and ``INSERT ... ON CONFLICT DO NOTHING`` waits for a concurrent
-insert of the same key to commit or abort. A rowcount of 0 is then explained by one more read.
+insert of the same key to commit or abort.
 
-``GroupCommitter`` batches concurrent ``apply`` calls the way the SQLite writer does: a few
-worker tasks each take every batch queued meanwhile, run them in one transaction with a
-savepoint each (psycopg's nested ``transaction()``), and COMMIT once. Nobody is answered before
-that COMMIT returns.
+When the connection breaks mid-write the outcome is unknown (the COMMIT may have landed):
+those callers get ``Unavailable``, never a success, so no acknowledged write can be lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+import psycopg
+from psycopg.pq import TransactionStatus
 
-from vigil.errors import Unavailable
-from vigil.store.base import Op
+from vigil.errors import Unavailable, VigilError
+from vigil.store.base import Op, Put
 from vigil.store.postgres.errors import translate
+from vigil.store.postgres.pool import Conn, Connections
+from vigil.store.postgres.statements import NEXTVAL, Statement, fast_op, single_put
 from vigil.store.tables import failure, plan_op
 
 MAX_GROUP = 256
-Conn = AsyncConnection[tuple[object, ...]]
+EXACT_ATTEMPTS = 3  # a batch that deadlocks with another backend is retried
+_RETRYABLE = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+Outcome = int | BaseException
+# One batch's statements; the first one's row ends with the batch's revision.
+Planned = list[Statement]
 
 
-async def next_revision(conn: Conn) -> int:
-    cur = await conn.execute("SELECT nextval('revision_seq')")
-    row: Any = await cur.fetchone()
-    return int(row[0])
-
-
-async def run_ops(conn: Conn, ops: Sequence[Op]) -> int:
+async def run_exact(conn: Conn, ops: Sequence[Op]) -> int:
     """Run one batch inside the current transaction; return its revision."""
-    revision = await next_revision(conn)
+    cur = await conn.execute(NEXTVAL)
+    row: Any = await cur.fetchone()
+    revision = int(row[0])
     for op in ops:
         planned = plan_op(op, revision, "postgres")
         cur = await conn.execute(planned.sql, planned.params)
         if cur.rowcount or not planned.conditional:
             continue
         cur = await conn.execute(planned.revision_of, planned.key)
-        row = await cur.fetchone()
-        error = failure(op, None if row is None else int(row[0]))  # type: ignore[call-overload]
+        found: Any = await cur.fetchone()
+        error = failure(op, None if found is None else int(found[0]))
         if error is not None:
             raise error
     return revision
+
+
+async def run_pipelined(conn: Conn, batches: Sequence[Planned]) -> list[int]:
+    """All ``batches`` in one transaction and one round trip; their revisions, in order.
+
+    A lone one-statement batch runs as is, in its own implicit transaction. Raises the first
+    database error; the transaction is then rolled back.
+    """
+    if len(batches) == 1 and len(batches[0]) == 1:
+        sql, params = batches[0][0]
+        return [_revision(await (await conn.execute(sql, params)).fetchone())]
+    cursors = []
+    error: psycopg.Error | None = None
+    async with conn.pipeline() as pipeline:
+        try:
+            await conn.execute("BEGIN")
+            for statements in batches:
+                (sql, params), *rest = statements
+                cursors.append(await conn.cursor().execute(sql, params))
+                for sql, params in rest:
+                    await conn.execute(sql, params)
+            await conn.execute("COMMIT")
+            await pipeline.sync()
+        except psycopg.Error as exc:
+            if conn.broken or conn.closed:
+                raise
+            error = exc
+            with contextlib.suppress(psycopg.Error):  # leave the aborted pipeline state
+                await pipeline.sync()
+    if error is not None:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            await conn.execute("ROLLBACK")
+        raise error
+    return [_revision(await cur.fetchone()) for cur in cursors]
+
+
+def _revision(row: Any) -> int:
+    return int(row[-1])
+
+
+async def _exact_alone(conn: Conn, ops: Sequence[Op]) -> Outcome:
+    """One batch in its own transaction; database errors other than a lost connection and
+    failed conditions become the batch's outcome."""
+    for attempt in range(1, EXACT_ATTEMPTS + 1):
+        try:
+            async with conn.transaction():
+                return await run_exact(conn, ops)
+        except VigilError as exc:
+            return exc
+        except psycopg.Error as exc:
+            if conn.broken or conn.closed:
+                raise
+            if exc.sqlstate in _RETRYABLE and attempt < EXACT_ATTEMPTS:
+                continue
+            return translate(exc)
+    raise AssertionError("unreachable")
+
+
+def _plan(ops: Sequence[Op]) -> Planned | BaseException:
+    try:
+        if len(ops) == 1 and isinstance(ops[0], Put):
+            return [single_put(ops[0])]
+        return [(NEXTVAL, ()), *(fast_op(op) for op in ops)]
+    except VigilError as exc:  # e.g. an event name that is not <entity>/<check>
+        return exc
+
+
+async def write_group(connections: Connections, groups: Sequence[Sequence[Op]]) -> list[Outcome]:
+    """Commit ``groups`` (each one caller's batch); one outcome per batch, never raises."""
+    outcomes: list[Outcome | None] = [None] * len(groups)
+    planned: dict[int, Planned] = {}
+    for i, ops in enumerate(groups):
+        plan = _plan(ops)
+        if isinstance(plan, BaseException):
+            outcomes[i] = plan
+        else:
+            planned[i] = plan
+    try:
+        async with connections.connection() as conn:
+            try:
+                revisions = await run_pipelined(conn, list(planned.values()))
+            except psycopg.Error:
+                if conn.broken or conn.closed:
+                    raise
+                for i in planned:  # one batch spoiled the group: each on its own now
+                    outcomes[i] = await _exact_alone(conn, groups[i])
+            else:
+                for i, revision in zip(planned, revisions, strict=True):
+                    outcomes[i] = revision
+    except Exception as exc:  # connection lost or unavailable: batches not done yet fail
+        error = translate(exc)
+        if not isinstance(error, VigilError):
+            error = Unavailable(f"the store is unavailable: {exc}")
+        outcomes = [error if o is None else o for o in outcomes]
+    return [o if o is not None else Unavailable("the write was not attempted") for o in outcomes]
 
 
 @dataclass(slots=True)
 class Batch:
     ops: Sequence[Op]
     future: asyncio.Future[int]
-    outcome: int | BaseException | None = field(default=None)
 
 
 class GroupCommitter:
-    def __init__(self, pool: AsyncConnectionPool[Conn], workers: int) -> None:
-        self._pool = pool
+    """A few worker tasks; each takes every batch queued meanwhile and commits them together.
+
+    With one pipelined round trip per group, two workers keep a COMMIT in flight while the
+    next group gathers.
+    """
+
+    def __init__(self, connections: Connections, workers: int) -> None:
+        self._connections = connections
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue()
         self._workers = [asyncio.create_task(self._work()) for _ in range(workers)]
         self._closed = False
@@ -83,9 +193,9 @@ class GroupCommitter:
 
     async def _work(self) -> None:
         while (group := await self._take_group()) is not None:
-            await self._commit(group)
-            for batch in group:
-                _settle(batch)
+            outcomes = await write_group(self._connections, [b.ops for b in group])
+            for batch, outcome in zip(group, outcomes, strict=True):
+                settle(batch.future, outcome)
 
     async def _take_group(self) -> list[Batch] | None:
         first = await self._queue.get()
@@ -100,34 +210,11 @@ class GroupCommitter:
             group.append(item)
         return group
 
-    async def _commit(self, group: list[Batch]) -> None:
-        try:
-            async with self._pool.connection() as conn, conn.transaction():
-                if len(group) == 1:  # alone: its own transaction, no savepoint round trips
-                    group[0].outcome = await run_ops(conn, group[0].ops)
-                    return
-                for batch in group:
-                    await _run_in_savepoint(conn, batch)
-        except Exception as exc:  # nothing was committed: every batch gets the error
-            error = translate(exc)
-            for batch in group:
-                batch.outcome = error
 
-
-def _settle(batch: Batch) -> None:
-    if batch.future.done() or batch.outcome is None:  # the caller gave up waiting
+def settle(future: asyncio.Future[int], outcome: Outcome) -> None:
+    if future.done():  # the caller gave up waiting; the write happened (or not) anyway
         return
-    if isinstance(batch.outcome, BaseException):
-        batch.future.set_exception(batch.outcome)
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
     else:
-        batch.future.set_result(batch.outcome)
-
-
-async def _run_in_savepoint(conn: Conn, batch: Batch) -> None:
-    try:
-        async with conn.transaction():
-            batch.outcome = await run_ops(conn, batch.ops)
-    except Exception as exc:
-        if conn.broken:
-            raise
-        batch.outcome = translate(exc)
+        future.set_result(outcome)
