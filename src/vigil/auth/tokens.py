@@ -28,7 +28,6 @@ must log in again.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import logging
