@@ -117,3 +117,32 @@ class _Compiler:
             source = f"regexp_split_to_table(btrim({value}, '[]'), ',') AS je(value)"
             test = f"btrim(je.value, {self.param}) = {self.param}"
         return (f"EXISTS (SELECT 1 FROM {source} WHERE {test})", [*params, SPACES, item])
+
+
+def required_equalities(selection: Selection | None) -> dict[str, str]:
+    """Field values every match must have: the ``key == value`` terms ANDed at the top level.
+
+    The store turns them into plain conditions on key columns or indexed expressions, so
+    the database can seek instead of scanning; the full compiled selection still decides
+    (these terms only narrow what it looks at). A key named twice with different values
+    can match nothing, and is left to the full selection.
+    """
+    if selection is None or selection.fields is None:
+        return {}
+    expr = selection.fields
+    terms = expr.items if isinstance(expr, And) else (expr,)
+    found: dict[str, str] = {}
+    clashing: set[str] = set()
+    for term in terms:
+        if not (
+            isinstance(term, Operation)
+            and term.op == "=="
+            and isinstance(term.left, Ident)
+            and not isinstance(term.right, (Ident, tuple))
+        ):
+            continue
+        key, value = term.left.name, term.right.value
+        if found.get(key, value) != value:
+            clashing.add(key)
+        found[key] = value
+    return {k: v for k, v in found.items() if k not in clashing and _PLAIN_KEY.fullmatch(k)}

@@ -19,7 +19,7 @@ import orjson
 
 from vigil.errors import AlreadyExists, InvalidArgument, NotFound, PreconditionFailed, VigilError
 from vigil.selector.ast import Selection
-from vigil.selector.sql import compile_selection
+from vigil.selector.sql import compile_selection, required_equalities
 from vigil.store.base import Delete, ListQuery, Put, Record
 
 Dialect = Literal["sqlite", "postgres"]
@@ -200,17 +200,26 @@ def _name_prefix(table: Table, prefix: str, p: str) -> tuple[list[str], list[obj
     return [f"entity = {p}", *clauses], [entity, *params]
 
 
-def _after(table: Table, after: tuple[str, str], p: str) -> tuple[list[str], list[object]]:
-    namespace, name = after
-    values: list[object] = [namespace]
+def _after(
+    table: Table, after: tuple[str, str], namespace: str | None, p: str
+) -> tuple[list[str], list[object]]:
+    """Strictly after ``after`` in keyset order. Within one namespace the namespace column is
+    left out of the row value: with ``namespace = ?`` beside it, both SQLite and PostgreSQL
+    then seek to the position instead of scanning and sorting the rest of the namespace."""
+    after_namespace, name = after
+    values: list[object] = [after_namespace]
     if table is EVENTS_TABLE:
         entity, _, check = name.partition("/")
         values += [entity, check]
     else:
         values.append(name)
-    cols = ", ".join(table.order_columns)
+    cols = list(table.order_columns)
+    if namespace is not None:
+        if after_namespace != namespace:  # a position outside this namespace
+            return ([] if after_namespace < namespace else ["1=0"]), []
+        cols, values = cols[1:], values[1:]
     marks = ", ".join([p] * len(values))
-    return [f"({cols}) > ({marks})"], values
+    return [f"({', '.join(cols)}) > ({marks})"], values
 
 
 def selection_sql(selection: Selection | None, dialect: Dialect) -> tuple[str, list[object]]:
@@ -220,19 +229,73 @@ def selection_sql(selection: Selection | None, dialect: Dialect) -> tuple[str, l
     return compile_selection(selection, dialect, "fields", "labels")
 
 
+# Event fields with an expression index (both schemas), leading so that one index serves
+# lists in one namespace and across all of them, in keyset order.
+INDEXED_EVENT_FIELDS = ("event.check.status", "event.check.state")
+_EVENT_KEY_FIELDS = {
+    "event.namespace": "namespace",
+    "event.entity.name": "entity",
+    "event.check.name": "check_name",
+}
+
+
+def indexed_field_sql(key: str, dialect: Dialect) -> str:
+    """The indexed expression, spelled exactly as the index is (keys come from our tuple)."""
+    if dialect == "sqlite":
+        return f"json_extract(fields, '$.\"{key}\"')"
+    return f"(fields ->> '{key}')"
+
+
+def _key_fields(kind: str) -> dict[str, str]:
+    if kind == EVENTS:
+        return _EVENT_KEY_FIELDS
+    from vigil.model.registry import REGISTRY
+
+    cls = REGISTRY.get(kind)
+    if cls is None:
+        return {}
+    prefix = cls.FIELD_PREFIX
+    return {f"{prefix}.name": "name", f"{prefix}.namespace": "namespace",
+            f"{prefix}.username": "name"}  # fmt: skip
+
+
+def seek_terms(query: ListQuery, dialect: Dialect, p: str) -> tuple[list[str], list[object]]:
+    """Extra conditions that let the database seek: ``field == value`` terms ANDed at the top
+    of the field selector, on key columns or indexed fields. Redundant with the selection
+    itself (which still decides), so they can only narrow what is read."""
+    terms = required_equalities(query.selection)
+    if not terms:
+        return [], []
+    clauses: list[str] = []
+    params: list[object] = []
+    columns = _key_fields(query.kind)
+    for key, value in terms.items():
+        if key in columns:
+            clauses.append(f"{columns[key]} = {p}")
+        elif query.kind == EVENTS and key in INDEXED_EVENT_FIELDS:
+            clauses.append(f"{indexed_field_sql(key, dialect)} = {p}")
+        else:
+            continue
+        params.append(value)
+    return clauses, params
+
+
 def list_sql(query: ListQuery, dialect: Dialect) -> tuple[str, list[object]]:
     """SELECT for one keyset page; the selection goes inside the query, before LIMIT."""
     table = table_for(query.kind)
     p = "?" if dialect == "sqlite" else "%s"
     where, params = where_scope(table, query.kind, query.namespace, p)
     if query.after is not None:
-        clauses, values = _after(table, query.after, p)
+        clauses, values = _after(table, query.after, query.namespace, p)
         where += clauses
         params += values
     if query.name_prefix:
         clauses, values = _name_prefix(table, query.name_prefix, p)
         where += clauses
         params += values
+    clauses, values = seek_terms(query, dialect, p)
+    where += clauses
+    params += values
     selected, values = selection_sql(query.selection, dialect)
     if selected:
         where.append(f"({selected})")

@@ -13,6 +13,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from vigil.errors import VigilError
+from vigil.store.tables import INDEXED_EVENT_FIELDS, indexed_field_sql
 
 CONDITION_FAILED = "VGC01"  # SQLSTATE raised by vigil_require
 
@@ -51,6 +52,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             END IF;
             RETURN true;
         END $$""",
+    ),
+    # 3: expression indexes for the event fields lists filter on most (status, state), so a
+    # selective filter seeks instead of scanning the table (see tables.seek_terms).
+    tuple(
+        f"CREATE INDEX events_{key.rsplit('.', 1)[1]} ON events "
+        f"({indexed_field_sql(key, 'postgres')}, namespace, entity, check_name)"
+        for key in INDEXED_EVENT_FIELDS
     ),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from vigil.errors import VigilError
+from vigil.store.tables import INDEXED_EVENT_FIELDS, indexed_field_sql
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the two data tables and the revision counter.
@@ -29,6 +30,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             fields TEXT NOT NULL DEFAULT '{}', labels TEXT NOT NULL DEFAULT '{}',
             PRIMARY KEY (namespace, entity, check_name)
         )""",
+    ),
+    # 2: expression indexes for the event fields lists filter on most (status, state), so a
+    # selective filter seeks instead of scanning the table (see tables.seek_terms).
+    tuple(
+        f"CREATE INDEX events_{key.rsplit('.', 1)[1]} ON events "
+        f"({indexed_field_sql(key, 'sqlite')}, namespace, entity, check_name)"
+        for key in INDEXED_EVENT_FIELDS
     ),
 )
 
