@@ -87,8 +87,7 @@ class ListQuery:
 
 
 class Store(Protocol):
-    """Implemented by ``vigil.store.sqlite.SQLiteStore`` and ``vigil.store.postgres.PostgresStore``.
-    """
+    """Implemented by ``store.sqlite.SQLiteStore`` and ``store.postgres.PostgresStore``."""
 
     async def get(self, kind: str, namespace: str, name: str) -> Record | None: ...
 
