@@ -11,6 +11,7 @@ from vigil.api.context import Target, caller, services
 from vigil.api.responses import empty, json_response
 from vigil.errors import AlreadyExists, Conflict, NotFound
 from vigil.model.base import Resource, encode
+from vigil.pipeline import keepalive as ka
 from vigil.store.base import Delete, ListQuery, Op
 
 MANAGED_BY = "sensu.io/managed_by"
@@ -53,19 +54,31 @@ async def replace(request: Request, target: Target) -> Response:
         for field in _STATE_FIELDS:
             if hasattr(old, field):
                 setattr(obj, field, getattr(old, field))
+        _keep_own_subscription(obj)
     await store.apply([resources.to_put(obj)])
     return json_response(obj.public())
 
 
+def _keep_own_subscription(obj: Resource) -> None:
+    """An agent entity always keeps ``entity:<name>``, whatever a PUT sends (spec §2.3)."""
+    own = f"entity:{obj.key_name()}"
+    subscriptions = list(getattr(obj, "subscriptions", None) or [])
+    if own not in subscriptions:
+        obj.subscriptions = [*subscriptions, own]  # type: ignore[attr-defined]
+
+
 async def remove(request: Request, target: Target) -> Response:
-    """Deletes the entity and all its events in one write."""
+    """Deletes the entity and all its events in one write, and stops watching them
+    (keepalive and check TTL deadlines)."""
     store = services(request).store
     namespace, name = target.namespace or "", target.name or ""
     await resources.require_namespace(store, target.namespace)
     events = await store.list(ListQuery(kind="events", namespace=namespace, name_prefix=f"{name}/"))
     ops: list[Op] = [Delete("events", namespace, e.name, missing_ok=True) for e in events]
+    ops.extend(Delete(ka.TTL_KIND, namespace, e.name, missing_ok=True) for e in events)
+    ops.append(Delete(ka.KIND, namespace, name, missing_ok=True))
     if await store.get("entities", namespace, name) is None:
-        if ops:
+        if events:  # Sensu deletes the events even when the entity is gone
             await store.apply(ops)
         raise NotFound(f"entity {name} not found")
     ops.append(Delete("entities", namespace, name))

@@ -14,17 +14,13 @@ from vigil.api.responses import empty
 from vigil.errors import InvalidArgument
 
 
-def _fill(doc: dict[str, Any], key: str, field: str, value: str | None, what: str) -> None:
+def _fill(part: Any, field: str, value: str | None, what: str) -> None:
     """Missing metadata is filled from the URL; contradicting metadata is a 400."""
-    part = doc.get(key)
-    if not isinstance(part, dict) or value is None:
+    if part is None or value is None:
         return
-    meta = part.setdefault("metadata", {})
-    if not isinstance(meta, dict):
-        return
-    current = meta.get(field) or ""
+    current = getattr(part.metadata, field) or ""
     if not current:
-        meta[field] = value
+        setattr(part.metadata, field, value)
     elif current != value:
         raise InvalidArgument(
             f"the {field} of the {what} ({current}) does not match the {field} of the URI ({value})"
@@ -32,22 +28,18 @@ def _fill(doc: dict[str, Any], key: str, field: str, value: str | None, what: st
 
 
 async def _ingest(request: Request, target: Target, entity: str | None, check: str | None) -> None:
+    """Decode, cross-check with the URL, then hand over: the event processor validates,
+    stores (committed before this returns) and queues it for the pipeline."""
     svc = services(request)
     namespace = target.namespace or ""
     await resources.require_namespace(svc.store, target.namespace)
-    obj = await resources.decode_body(request, target.cls)
-    doc: dict[str, Any] = msgspec.to_builtins(obj)
-    _fill(doc, "entity", "namespace", namespace, "entity")
-    _fill(doc, "entity", "name", entity, "entity")
-    _fill(doc, "check", "namespace", namespace, "check")
-    _fill(doc, "check", "name", check, "check")
-    if isinstance(doc.get("entity"), dict) and not doc["entity"].get("entity_class"):
-        doc["entity"]["entity_class"] = "proxy"
-    event = msgspec.convert(doc, type=target.cls)
-    resources.validated(event, prefix="")
-    await svc.events.ingest(
-        msgspec.to_builtins(event), namespace=namespace, created_by=caller(request) or None
-    )
+    event: Any = await resources.decode_body(request, target.cls)
+    _fill(event.entity, "namespace", namespace, "entity")
+    _fill(event.entity, "name", entity, "entity")
+    _fill(event.check, "namespace", namespace, "check")
+    _fill(event.check, "name", check, "check")
+    doc: dict[str, Any] = msgspec.to_builtins(event)
+    await svc.events.ingest(doc, namespace=namespace, created_by=caller(request) or None)
     svc.metrics.events_ingested.inc()
 
 

@@ -46,8 +46,12 @@ async def _prepared(request: Request, target: Target) -> Resource:
             f"{obj.check or '*'} is named {meta.name}, not {target.name}"
         )
     default_expiry, max_expiry = silence_limits(services(request).settings)
-    prepared = prepare_silence(msgspec.to_builtins(obj), int(time.time()),
-                               default_expiry=default_expiry, max_expiry=max_expiry)
+    prepared = prepare_silence(
+        msgspec.to_builtins(obj),
+        int(time.time()),
+        default_expiry=default_expiry,
+        max_expiry=max_expiry,
+    )
     await resources.require_namespace(services(request).store, target.namespace)
     result: Resource = msgspec.convert(prepared, type=target.cls)
     return result

@@ -86,6 +86,17 @@ class KeyedLocks:
         return len(self._locks)
 
 
+def _writable(event: Doc) -> Doc:
+    """A copy ``_commit`` may change: it only replaces top-level keys and sets keys of the
+    entity and check, so copying those three levels keeps ``event`` intact for a retry
+    (a deep copy cost more than the rest of ingestion together)."""
+    copied = dict(event)
+    for part in ("entity", "check"):
+        if isinstance(copied.get(part), dict):
+            copied[part] = dict(copied[part])
+    return copied
+
+
 # --- model bridge -------------------------------------------------------------------------
 def to_model(doc: Doc) -> Event:
     """The typed, validated event; type or rule violations are InvalidArgument."""
@@ -124,18 +135,30 @@ def _name(doc: Doc) -> str:
     return str((doc.get("metadata") or {}).get("name") or "")
 
 
+def _with_metadata(part: Doc) -> tuple[Doc, Doc]:
+    """A shallow copy of ``part`` and of its metadata (the only levels prepare_incoming
+    changes), so the caller's document is never modified."""
+    part = dict(part)
+    meta = part.get("metadata")
+    part["metadata"] = dict(meta) if isinstance(meta, dict) else {}
+    return part, part["metadata"]
+
+
 def prepare_incoming(event: Doc, namespace: str, created_by: str | None) -> Doc:
     """A normalised copy: entity namespace and class defaults, creator stamps, validation."""
-    event = copy.deepcopy(event)
+    event, event_meta = _with_metadata(event)
     entity = event.get("entity")
     if isinstance(entity, dict):
-        meta = entity.setdefault("metadata", {})
+        entity, meta = _with_metadata(entity)
         meta["namespace"] = meta.get("namespace") or namespace
         entity["entity_class"] = entity.get("entity_class") or PROXY_CLASS
+        event["entity"] = entity
     check = event.get("check")
     if isinstance(check, dict):
-        check.setdefault("metadata", {})["namespace"] = namespace
-    event.setdefault("metadata", {})["namespace"] = namespace
+        check, meta = _with_metadata(check)
+        meta["namespace"] = namespace
+        event["check"] = check
+    event_meta["namespace"] = namespace
     if not event.get("id"):
         event["id"] = str(uuid.uuid4())
     model = to_model(event)
@@ -218,7 +241,7 @@ class EventProcessor:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 async with self._locks.hold(key):
-                    merged = await self._commit(copy.deepcopy(event), namespace, options)
+                    merged = await self._commit(_writable(event), namespace, options)
                 break
             except (AlreadyExists, PreconditionFailed):
                 if attempt == WRITE_ATTEMPTS or not options.retry:
@@ -259,7 +282,8 @@ class EventProcessor:
 
     # --- one commit -----------------------------------------------------------------------
     async def _commit(self, event: Doc, namespace: str, options: Commit) -> Doc:
-        now = int(time.time()) if options.now is None else options.now
+        clock = time.time() if options.now is None else float(options.now)
+        now = int(clock)
         ops: list[Op] = list(options.extra_ops)  # first: their conditions see the old rows
         entity_op = await self._resolve_entity(event, namespace, options.last_seen)
         if entity_op is not None:
@@ -277,7 +301,7 @@ class EventProcessor:
             merged["check"]["silenced"] = [n for n in check["silenced"] if n not in expired]
             ops.extend(Delete(SILENCED, namespace, name, missing_ok=True) for name in expired)
         ops.append(event_put(namespace, storage_form(merged)))
-        ops.extend(ka.check_ttl_ops(namespace, merged, previous, now))
+        ops.extend(ka.check_ttl_ops(namespace, merged, previous, now, clock))
         await self.store.apply(ops)
         return merged
 

@@ -2,20 +2,16 @@
 
 ``set`` handlers are never run: the runner expands them into their members first. The
 handler types are a plain mapping the ``StoredHandler`` adapter dispatches on, so another
-type is one more entry. ``run_command`` is Sensu's command semantics, shared with pipe
-mutators: ``sh -c``, stdout and stderr in one buffer, the whole process group killed on
-timeout with status 2 and ``Execution timed out`` in front of the partial output.
+type is one more entry. Commands run through ``commands.run_command`` (Sensu's command
+semantics, shared with pipe mutators).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import socket
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from vigil.pipeline.adapters import (
@@ -26,85 +22,14 @@ from vigil.pipeline.adapters import (
     Ref,
     RunContext,
 )
+from vigil.pipeline.commands import CommandResult as CommandResult
+from vigil.pipeline.commands import run_command as run_command
 
 HANDLER = "Handler"
 SOCKET_TIMEOUT = 60.0  # seconds, Sensu's default for tcp/udp handlers
-TIMED_OUT_STATUS = 2
 LOGGED_OUTPUT = 2048  # characters of command output kept in a log line
 
 HandlerFunc = Callable[[str, Mapping[str, Any], bytes, RunContext], Awaitable[HandlerResult]]
-
-
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    status: int
-    output: bytes
-    timed_out: bool = False
-
-
-def command_env(env_vars: Sequence[str]) -> dict[str, str]:
-    """This process's environment plus ``K=V`` entries (others are ignored)."""
-    env = dict(os.environ)
-    for entry in env_vars:
-        name, sep, value = str(entry).partition("=")
-        if sep and name:
-            env[name] = value
-    return env
-
-
-async def run_command(
-    command: str, stdin: bytes, *, env_vars: Sequence[str] = (), timeout: float = 0
-) -> CommandResult:
-    """Run ``sh -c command`` with ``stdin``; ``timeout`` <= 0 means none.
-
-    Raises OSError when the command cannot be started.
-    """
-    proc = await asyncio.create_subprocess_exec(
-        "/bin/sh",
-        "-c",
-        command,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=command_env(env_vars),
-        start_new_session=True,  # its own process group, so a timeout kills the whole tree
-    )
-    output = bytearray()
-    try:
-        status = await asyncio.wait_for(_communicate(proc, stdin, output), timeout or None)
-    except TimeoutError:
-        await _kill(proc)
-        return CommandResult(TIMED_OUT_STATUS, b"Execution timed out\n" + bytes(output), True)
-    except BaseException:
-        await _kill(proc)
-        raise
-    return CommandResult(status, bytes(output))
-
-
-async def _communicate(proc: asyncio.subprocess.Process, stdin: bytes, sink: bytearray) -> int:
-    async def feed() -> None:
-        assert proc.stdin is not None
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            if stdin:  # Sensu writes nothing when the payload is empty
-                proc.stdin.write(stdin)
-                await proc.stdin.drain()
-            proc.stdin.close()
-
-    async def drain() -> None:
-        assert proc.stdout is not None
-        while chunk := await proc.stdout.read(65536):
-            sink.extend(chunk)
-
-    await asyncio.gather(feed(), drain())
-    return await proc.wait()
-
-
-async def _kill(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        await proc.wait()
 
 
 def _clip(output: bytes) -> str:

@@ -142,14 +142,30 @@ def deregistration_event(entity: Doc, namespace: str, now: int) -> Doc | None:
     }
 
 
-def deadline_record(entity: str, timeout: int, ttl: int, last_seen: int, deadline: int) -> Doc:
+def deadline_record(
+    entity: str, timeout: int, ttl: int, last_seen: int, deadline: int, due: float | None = None
+) -> Doc:
+    """``deadline`` in whole seconds (what reads show); ``due`` the exact instant it passes."""
     return {
         "entity": entity,
         "timeout": timeout,
         "ttl": ttl,
         "last_seen": last_seen,
         "deadline": deadline,
+        "due": float(deadline) if due is None else due,
     }
+
+
+def is_due(record: Doc, clock: float) -> bool:
+    """Whether a deadline record has passed at ``clock``.
+
+    ``due`` is sub-second: comparing whole seconds would fire up to a second early (a 1 s
+    timeout armed at x.9 would pass at x+1.0).
+    """
+    due = record.get("due")
+    if due is None:
+        due = record.get("deadline") or 0
+    return float(due) <= clock
 
 
 def record_put(namespace: str, record: Doc, if_revision: int | None = None) -> Put:
@@ -170,7 +186,8 @@ class KeepaliveMonitor:
 
     async def receive(self, event: Doc, namespace: str) -> Doc:
         """Handle a received keepalive: refresh the deadline, store the OK keepalive event."""
-        now = int(time.time())
+        clock = time.time()
+        now = int(clock)
         entity_name = _name(event["entity"])
         timestamp = int(event.get("timestamp") or 0)
         if timestamp == BURIAL:
@@ -179,7 +196,9 @@ class KeepaliveMonitor:
         last_seen = timestamp or now
         timeout, ttl = timeouts(event["check"])
         ok = ok_keepalive_event(event, namespace, last_seen, now, self.scheduler)
-        record = deadline_record(entity_name, timeout, ttl, last_seen, now + timeout)
+        record = deadline_record(
+            entity_name, timeout, ttl, last_seen, now + timeout, clock + timeout
+        )
         return await self.processor.process(
             ok, namespace, last_seen=last_seen, extra_ops=[record_put(namespace, record)]
         )
@@ -187,19 +206,19 @@ class KeepaliveMonitor:
     async def forget(self, namespace: str, entity: str) -> None:
         await self.store.apply([Delete(KIND, namespace, entity, missing_ok=True)])
 
-    async def check_deadlines(self, now: int | None = None) -> int:
+    async def check_deadlines(self, now: float | None = None) -> int:
         """Act on every deadline that has passed; return how many entities were handled.
 
         The caller decides leadership (``PeriodicJobs`` asks ``store.is_leader``).
         """
-        now = int(time.time()) if now is None else now
+        clock = time.time() if now is None else float(now)
         handled = 0
         for record in await self.store.list(ListQuery(KIND)):
             doc: Doc = msgspec.json.decode(record.value)
-            if int(doc.get("deadline") or 0) > now:
+            if not is_due(doc, clock):
                 continue
             try:
-                handled += await self._missed(record, doc, now)
+                handled += await self._missed(record, doc, clock)
             except Exception:
                 log.exception(
                     "keepalive check failed",
@@ -207,8 +226,9 @@ class KeepaliveMonitor:
                 )
         return handled
 
-    async def _missed(self, record: Record, doc: Doc, now: int) -> int:
+    async def _missed(self, record: Record, doc: Doc, clock: float) -> int:
         namespace, name = record.namespace, record.name
+        now = int(clock)
         entity_rec = await self.store.get("entities", namespace, name)
         event_rec = await self.store.get("events", namespace, f"{name}/{KEEPALIVE}")
         if entity_rec is None or event_rec is None:  # nothing left to watch
@@ -225,7 +245,8 @@ class KeepaliveMonitor:
         last_seen = max(int(entity.get("last_seen") or 0), int(doc.get("last_seen") or 0))
         failing = failing_keepalive_event(stored, entity, namespace, last_seen, now, self.scheduler)
         timeout = int(doc.get("timeout") or DEFAULT_TIMEOUT)
-        again = record_put(namespace, dict(doc, deadline=now + timeout), record.revision)
+        rearmed = dict(doc, deadline=now + timeout, due=clock + timeout)
+        again = record_put(namespace, rearmed, record.revision)
         try:
             await self.processor.process(
                 failing, namespace, extra_ops=[again], retry=False, now=now
@@ -258,15 +279,22 @@ class KeepaliveMonitor:
 
 
 # --- check TTLs ---------------------------------------------------------------------------
-def check_ttl_ops(namespace: str, event: Doc, previous: Doc | None, now: int) -> list[Op]:
-    """The TTL record writes that go with storing ``event`` (armed, re-armed or dropped)."""
+def check_ttl_ops(
+    namespace: str, event: Doc, previous: Doc | None, now: int, clock: float | None = None
+) -> list[Op]:
+    """The TTL record writes that go with storing ``event`` (armed, re-armed or dropped).
+
+    ``clock`` is the exact time of the write (``now`` when not given), so the deadline is
+    not rounded down to the second.
+    """
     check = event["check"]
     name = f"{_name(event['entity'])}/{_name(check)}"
     ttl = int(check.get("ttl") or 0)
     if _name(check) == KEEPALIVE:
         return []
     if ttl > 0 and not _round_robin_agent(event):
-        record = {"name": name, "ttl": ttl, "deadline": now + ttl}
+        due = (float(now) if clock is None else clock) + ttl
+        record = {"name": name, "ttl": ttl, "deadline": now + ttl, "due": due}
         return [Put(TTL_KIND, namespace, name, msgspec.json.encode(record))]
     previous_ttl = int(((previous or {}).get("check") or {}).get("ttl") or 0)
     if previous_ttl > 0 or ttl == BURIAL:
@@ -299,15 +327,15 @@ class CheckTTLMonitor:
         self.store = store
         self.processor = processor
 
-    async def check_deadlines(self, now: int | None = None) -> int:
-        now = int(time.time()) if now is None else now
+    async def check_deadlines(self, now: float | None = None) -> int:
+        clock = time.time() if now is None else float(now)
         handled = 0
         for record in await self.store.list(ListQuery(TTL_KIND)):
             doc: Doc = msgspec.json.decode(record.value)
-            if int(doc.get("deadline") or 0) > now:
+            if not is_due(doc, clock):
                 continue
             try:
-                handled += await self._expired(record, now)
+                handled += await self._expired(record, int(clock))
             except Exception:
                 log.exception("check ttl failed", extra={"check": record.name})
         return handled

@@ -15,7 +15,7 @@ import orjson
 
 from vigil.pipeline import js
 from vigil.pipeline.adapters import AdapterRegistry, Event, MutatorError, Ref, RunContext
-from vigil.pipeline.handlers import run_command
+from vigil.pipeline.commands import run_command
 
 MUTATOR = "Mutator"
 DEFAULT_MUTATOR = Ref(name="json", type=MUTATOR)

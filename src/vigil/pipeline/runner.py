@@ -129,8 +129,14 @@ class PipelineRunner:
     def submit(self, event: Event) -> bool:
         """Queue ``event`` for the workers; False (counted, logged) if full or stopping.
 
-        Call from the event loop's thread; it never waits.
+        An event that names no pipeline and no handler is not queued at all: there is
+        nothing to run, and most events are like that. Call from the event loop's thread;
+        it never waits.
         """
+        if not has_pipelines(event):
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("no pipelines defined in resource (%s)", _describe(event))
+            return True
         if self._accepting:
             try:
                 self._queue.put_nowait(event)
@@ -345,6 +351,11 @@ def handler_names(event: Mapping[str, Any]) -> list[str]:
         if isinstance(section, Mapping):
             names.extend(str(n) for n in section.get("handlers") or [])
     return names
+
+
+def has_pipelines(event: Mapping[str, Any]) -> bool:
+    """Cheaply: whether ``pipeline_refs`` would return anything."""
+    return bool(event.get("pipelines")) or bool(handler_names(event))
 
 
 def pipeline_refs(event: Mapping[str, Any]) -> list[Ref]:

@@ -9,7 +9,6 @@ No I/O happens here, so every rule can be tested with plain dicts.
 
 from __future__ import annotations
 
-import copy
 import struct
 import uuid
 from typing import Any
@@ -111,9 +110,11 @@ def apply_check_result(previous: Doc | None, event: Doc, now: int) -> Doc:
     ``sensu.io/output_truncated_bytes`` label is already set when storage will truncate, see
     ``storage_form``.
     """
-    merged = copy.deepcopy(event)
+    # Shallow copies of the levels written below keep ``event`` unchanged (a deep copy cost
+    # more than the rest of ingestion); nested values are replaced, never modified in place.
+    merged = dict(event)
+    check = merged["check"] = dict(event["check"])
     fill_event_defaults(merged, now)
-    check = merged["check"]
     prev_check = (previous or {}).get("check")
     if isinstance(prev_check, dict):
         merge_history(check, prev_check)
@@ -122,7 +123,7 @@ def apply_check_result(previous: Doc | None, event: Doc, now: int) -> Doc:
         if _status(check) == 0:
             check["state"] = PASSING
             check["last_ok"] = int(check.get("executed") or 0)
-        merge_history(check, copy.deepcopy(check))
+        merge_history(check, dict(check))
     update_occurrences(check)
     _label_truncation(merged)
     return merged
@@ -160,9 +161,10 @@ def _label_truncation(event: Doc) -> None:
     limit = int(check.get("max_output_size") or 0)
     size = len(str(check.get("output") or "").encode())
     if limit > 0 and size > limit:
-        meta = event.setdefault("metadata", {})
+        meta = dict(event.get("metadata") or {})
         labels = meta.get("labels") or {}
         meta["labels"] = dict(labels, **{TRUNCATED_LABEL: str(size - limit)})
+        event["metadata"] = meta
 
 
 def is_resolution(event: Doc) -> bool:
