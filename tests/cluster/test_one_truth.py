@@ -169,13 +169,6 @@ def test_rbac_changes_on_a_hold_on_b_at_once(
     assert httpx.get(checks, headers=bearer).status_code == 403
 
 
-@pytest.mark.xfail(
-    reason="pipeline/eventd.py writes the event unconditionally and serialises results for one"
-    " check only within a process: results for one check arriving at two backends at once can"
-    " lose an update (occurrences, history). Fix: make the event write conditional on the"
-    " revision read (see docs/cluster.md, Known gaps).",
-    strict=False,
-)
 def test_results_for_one_check_racing_on_both_backends_lose_no_update(
     backends: list[ServerProcess],
 ) -> None:

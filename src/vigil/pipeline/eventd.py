@@ -43,7 +43,7 @@ ENTITIES = "entities"
 SILENCED = "silenced"
 AGENT_CLASS = "agent"
 PROXY_CLASS = "proxy"
-WRITE_ATTEMPTS = 3  # a lost create/update race on the entity is retried with fresh reads
+WRITE_ATTEMPTS = 10  # a lost race on the entity or the event is retried with fresh reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,7 @@ def to_model(doc: Doc) -> Event:
     return event
 
 
-def event_put(namespace: str, doc: Doc) -> Put:
+def event_put(namespace: str, doc: Doc, if_revision: int | None = None) -> Put:
     event = to_model(doc)
     return Put(
         EVENTS,
@@ -117,6 +117,7 @@ def event_put(namespace: str, doc: Doc) -> Put:
         msgspec.json.encode(event),
         event.fields(),
         event.labels(),
+        if_revision,
     )
 
 
@@ -294,13 +295,15 @@ class EventProcessor:
             check["silenced"] = silenced_by(event, silences, now)
             if check["silenced"]:
                 check["is_silenced"] = True
-        previous = await self._previous(namespace, event)
+        previous, previous_revision = await self._previous(namespace, event)
         merged = apply_check_result(previous, event, now)
         expired = resolved_expire_on_resolve(merged, silences)
         if expired:
             merged["check"]["silenced"] = [n for n in check["silenced"] if n not in expired]
             ops.extend(Delete(SILENCED, namespace, name, missing_ok=True) for name in expired)
-        ops.append(event_put(namespace, storage_form(merged)))
+        # Conditional on the event read above: a concurrent result for the same check (on
+        # another backend sharing the store) makes this attempt fail and retry on fresh reads.
+        ops.append(event_put(namespace, storage_form(merged), previous_revision))
         ops.extend(ka.check_ttl_ops(namespace, merged, previous, now, clock))
         await self.store.apply(ops)
         return merged
@@ -332,13 +335,14 @@ class EventProcessor:
             return None  # existing entity, unchanged
         return entity_put(namespace, entity, revision)
 
-    async def _previous(self, namespace: str, event: Doc) -> Doc | None:
+    async def _previous(self, namespace: str, event: Doc) -> tuple[Doc | None, int]:
+        """The stored event and its revision; (None, 0) when there is none."""
         name = f"{_name(event['entity'])}/{_name(event['check'])}"
         record = await self.store.get(EVENTS, namespace, name)
         if record is None:
-            return None
+            return None, 0
         previous: Doc = msgspec.json.decode(record.value)
-        return previous
+        return previous, record.revision
 
     async def silences(self, namespace: str) -> list[Doc]:
         """The namespace's silences, read fresh so a write is honoured by the next event."""
