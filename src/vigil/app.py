@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from vigil.settings import Settings
 from vigil.store.base import Store
 
 log = logging.getLogger("vigil.app")
+SESSION_PURGE_INTERVAL = 60.0
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -53,7 +55,10 @@ def build_services(settings: Settings, store: Store) -> Services:
 
     svc.pipeline = PipelineRunner(lookup, settings, metrics)
     svc.events = EventProcessor(store, settings, on_stored=svc.pipeline.submit)
-    svc.jobs = PeriodicJobs(store, settings, svc.events)
+    # Lapsed login sessions are removed by the leader once a minute (a login also clears the
+    # user's own), so the session table does not grow with every login.
+    purge = (SESSION_PURGE_INTERVAL, svc.auth.tokens.purge_expired_sessions)
+    svc.jobs = PeriodicJobs(store, settings, svc.events, extra={"session-purge": purge})
     return svc
 
 
@@ -87,7 +92,7 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
         finally:
             await svc.jobs.stop()
             await svc.pipeline.stop(drain_timeout=5.0)
-            js.close()
+            await asyncio.to_thread(js.close)
 
     from vigil.api.auth import routes as auth_routes
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import msgspec
 
@@ -59,10 +59,18 @@ async def _expire_one_by_one(store: Store, ops: list[Delete]) -> int:
 class PeriodicJobs:
     """Started and stopped by the app: ``await jobs.start()`` / ``await jobs.stop()``."""
 
-    def __init__(self, store: Store, settings: Settings, processor: EventProcessor) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        processor: EventProcessor,
+        extra: Mapping[str, tuple[float, Job]] | None = None,
+    ) -> None:
+        """``extra``: more jobs by name (interval, run), e.g. the auth layer's session purge."""
         self.store = store
         self.settings = settings
         self.processor = processor
+        self.extra = dict(extra or {})
         self._tasks: list[asyncio.Task[None]] = []
 
     def jobs(self) -> dict[str, tuple[float, Job]]:
@@ -80,6 +88,7 @@ class PeriodicJobs:
                 self.settings.keepalive_check_interval,
                 self.processor.check_ttls.check_deadlines,
             ),
+            **self.extra,
         }
 
     async def start(self) -> None:
@@ -89,13 +98,17 @@ class PeriodicJobs:
             task = asyncio.create_task(self._loop(name, interval, run), name=f"job:{name}")
             self._tasks.append(task)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Cancel every job; a job that ignores cancellation cannot hang shutdown past
+        ``timeout`` (it is logged and left behind)."""
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            log.error("periodic job did not stop in time", extra={"job": task.get_name()})
 
     async def run_once(self, name: str) -> int:
         """Run job ``name`` now if this process leads it; 0 otherwise."""

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from vigil.model.entities import DEFAULT_REDACT, redact_map
 from vigil.pipeline import filters, handlers, js, mutators
 from vigil.pipeline.adapters import (
     AdapterRegistry,
@@ -40,17 +41,6 @@ log = logging.getLogger("vigil.pipeline")
 
 LEGACY_PIPELINE = Ref(name="legacy-pipeline", type="LegacyPipeline")
 MAX_SET_DEPTH = 3  # handler names of a check are level 1; members of a set one level deeper
-DEFAULT_REDACT = (
-    "password",
-    "passwd",
-    "pass",
-    "api_key",
-    "api_token",
-    "access_key",
-    "secret_key",
-    "private_key",
-    "secret",
-)
 _DROP_LOG_EVERY = 1000
 
 
@@ -385,20 +375,13 @@ def redact_entity(event: Event) -> Event:
     meta = entity.get("metadata") if isinstance(entity, Mapping) else None
     if not isinstance(entity, Mapping) or not isinstance(meta, Mapping):
         return event
-    words = {_loose(w) for w in entity.get("redact") or DEFAULT_REDACT}
+    redact = tuple(entity.get("redact") or DEFAULT_REDACT)
     new_meta = dict(meta)
     for field in ("labels", "annotations"):
         values = meta.get(field)
         if isinstance(values, Mapping):
-            new_meta[field] = {
-                k: ("REDACTED" if _loose(k) in words else v) for k, v in values.items()
-            }
+            new_meta[field] = redact_map(values, redact)
     return {**event, "entity": {**entity, "metadata": new_meta}}
-
-
-def _loose(key: str) -> str:
-    key = str(key).lower()
-    return key if key.isalnum() else "".join(c for c in key if c.isalpha())
 
 
 def _workflow(raw: Mapping[str, Any]) -> Workflow:
