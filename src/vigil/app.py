@@ -20,6 +20,7 @@ from vigil.api import open as open_routes
 from vigil.api.context import Services
 from vigil.api.dispatch import APIDispatcher
 from vigil.api.middleware import BodyLimit, ErrorsAndMetrics
+from vigil.api.namespace_cache import NamespaceCache
 from vigil.api.responses import error_response
 from vigil.errors import MethodNotAllowed, NotFound
 from vigil.metrics import Metrics
@@ -48,6 +49,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     svc = Services(settings=settings, store=store, metrics=metrics)
     svc.auth = build_auth(store, settings)
     svc.authorizer = Authorizer(store)
+    svc.namespaces = NamespaceCache(store)
 
     async def lookup(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         record = await store.get(kind, namespace, name)

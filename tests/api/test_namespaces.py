@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 
 from tests.api.samples import body
+from tests.support import LiveServer, client_for, token_for
 
 API = "/api/core/v2"
 
@@ -48,3 +49,27 @@ def test_non_empty_namespace_is_not_deleted(admin: httpx.Client, namespace: str)
     assert "not empty" in response.json()["message"]
     assert admin.get(f"{API}/namespaces/{namespace}/checks/keep").status_code == 200
     assert admin.get(f"{API}/namespaces/{namespace}").status_code == 200
+
+
+def test_deleted_namespace_is_gone_at_once(
+    admin: httpx.Client, unique: Callable[[str], str]
+) -> None:
+    name = unique("ns")
+    assert admin.post(f"{API}/namespaces", json={"name": name}).status_code == 201
+    assert admin.get(f"{API}/namespaces/{name}/checks").status_code == 200
+    assert admin.delete(f"{API}/namespaces/{name}").status_code == 204
+    response = admin.get(f"{API}/namespaces/{name}/checks")
+    assert response.status_code == 404
+    assert name in response.json()["message"]
+    assert admin.post(f"{API}/namespaces", json={"name": name}).status_code == 201
+    assert admin.get(f"{API}/namespaces/{name}/checks").status_code == 200
+
+
+def test_missing_namespace_is_403_for_callers_without_rights(
+    admin: httpx.Client, live: LiveServer
+) -> None:
+    user = {"username": "outsider", "password": "P@ssw0rd!", "groups": []}
+    assert admin.put(f"{API}/users/outsider", json=user).status_code == 201
+    with client_for(live.url, token_for(live.url, "outsider", "P@ssw0rd!")) as outsider:
+        assert outsider.get(f"{API}/namespaces/nowhere/checks").status_code == 403
+        assert outsider.get(f"{API}/namespaces/default/checks").status_code == 403

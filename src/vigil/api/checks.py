@@ -19,7 +19,6 @@ from vigil.model.base import decode, encode
 
 async def _stored(request: Request, target: Target) -> tuple[dict[str, Any], int]:
     store = services(request).store
-    await resources.require_namespace(store, target.namespace)
     record = await resources.load(store, target)
     return msgspec.json.decode(record.value), record.revision
 

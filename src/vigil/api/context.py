@@ -20,6 +20,7 @@ class Services:
     settings: Settings
     store: Store
     metrics: Metrics
+    namespaces: Any = None  # vigil.api.namespace_cache.NamespaceCache
     auth: Any = None  # vigil.auth AuthServices
     authorizer: Any = None  # vigil.rbac.authorizer.Authorizer
     events: Any = None  # vigil.pipeline.eventd.EventProcessor

@@ -31,7 +31,11 @@ class APIDispatcher:
 
                 attrs = attributes_for(scope["method"], resolved.params, identity)
                 await svc.authorizer.authorize(attrs)
+        # After authorisation, so a caller learns nothing of namespaces it may not see.
+        if "namespace" in resolved.params:
+            await svc.namespaces.require(resolved.params["namespace"])
         response = await resolved.handler(request, resolved.target)
         if resolved.params["resource"] in _RBAC_KINDS and scope["method"] != "GET":
+            svc.namespaces.drop()
             await svc.authorizer.invalidated()
         await response(scope, receive, send)

@@ -24,7 +24,6 @@ async def _decoded(request: Request, target: Target) -> Resource:
     resources.check_identity(obj, target)
     obj.set_created_by(caller(request))
     resources.validated(obj, prefix="")
-    await resources.require_namespace(services(request).store, target.namespace)
     return obj
 
 
@@ -72,7 +71,6 @@ async def remove(request: Request, target: Target) -> Response:
     (keepalive and check TTL deadlines)."""
     store = services(request).store
     namespace, name = target.namespace or "", target.name or ""
-    await resources.require_namespace(store, target.namespace)
     events = await store.list(ListQuery(kind="events", namespace=namespace, name_prefix=f"{name}/"))
     ops: list[Op] = [Delete("events", namespace, e.name, missing_ok=True) for e in events]
     ops.extend(Delete(ka.TTL_KIND, namespace, e.name, missing_ok=True) for e in events)

@@ -32,7 +32,6 @@ async def _ingest(request: Request, target: Target, entity: str | None, check: s
     stores (committed before this returns) and queues it for the pipeline."""
     svc = services(request)
     namespace = target.namespace or ""
-    await resources.require_namespace(svc.store, target.namespace)
     event: Any = await resources.decode_body(request, target.cls)
     _fill(event.entity, "namespace", namespace, "entity")
     _fill(event.entity, "name", entity, "entity")
@@ -60,7 +59,6 @@ async def list_for_entity(request: Request, target: Target) -> Response:
 async def remove(request: Request, target: Target) -> Response:
     """Stops keepalive/TTL monitoring of the event too."""
     svc = services(request)
-    await resources.require_namespace(svc.store, target.namespace)
     await svc.events.delete_event(
         target.namespace or "", target.params["entity"], target.params["check"]
     )

@@ -44,11 +44,6 @@ def validated(obj: Resource, *, prefix: str = "resource is invalid: ") -> Resour
     return obj
 
 
-async def require_namespace(store: Store, namespace: str | None) -> None:
-    if namespace is not None and await store.get("namespaces", "", namespace) is None:
-        raise NotFound(f"namespace {namespace} does not exist")
-
-
 def check_identity(obj: Resource, target: Target) -> None:
     """The body's name/namespace may be empty (filled from the URL) but never contradict it."""
     meta = getattr(obj, "metadata", None)
@@ -87,7 +82,6 @@ async def list_page(request: Request, target: Target, **query: Any) -> Response:
     pairs = rq.query_pairs(request)
     page = rq.page_of(pairs)
     selection = rq.selection_of(pairs)
-    await require_namespace(svc.store, target.namespace)
     records = await svc.store.list(
         ListQuery(
             kind=target.kind,
@@ -162,7 +156,6 @@ async def load(store: Store, target: Target) -> Record:
 
 async def get_one(request: Request, target: Target) -> Response:
     svc = services(request)
-    await require_namespace(svc.store, target.namespace)
     record = await load(svc.store, target)
     etag = etag_for(record.revision)
     if rq.not_modified(request, etag):
@@ -180,7 +173,6 @@ async def create(request: Request, target: Target) -> Response:
     check_identity(obj, target)
     obj.set_created_by(caller(request))
     validated(obj)
-    await require_namespace(svc.store, target.namespace)
     await svc.store.apply([to_put(obj, if_revision=0)])
     return empty(201)
 
@@ -191,7 +183,6 @@ async def replace(request: Request, target: Target) -> Response:
     check_identity(obj, target)
     obj.set_created_by(caller(request))
     validated(obj)
-    await require_namespace(svc.store, target.namespace)
     await svc.store.apply([to_put(obj, if_revision=await conditional_revision(request, target))])
     return empty(201)
 
@@ -234,7 +225,6 @@ async def patch(request: Request, target: Target) -> Response:
     """
     svc = services(request)
     check_patch_type(request)
-    await require_namespace(svc.store, target.namespace)
     patch_doc = await rq.json_body(request)
     if not isinstance(patch_doc, dict):
         raise InvalidArgument("a merge patch must be a JSON object")
@@ -277,7 +267,6 @@ def patched(target: Target, record: Record, patch_doc: dict[str, Any]) -> Resour
 
 async def remove(request: Request, target: Target) -> Response:
     svc = services(request)
-    await require_namespace(svc.store, target.namespace)
     revision = await conditional_revision(request, target)
     if revision == 0:
         raise NotFound(f"{target.cls.TYPE} {target.name} not found")
