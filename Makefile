@@ -4,6 +4,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 STATE  ?= vigil-data
 ADDR   ?= 127.0.0.1:8080
+# The API suite runs once per store: make test covers SQLite and PostgreSQL.
+VIGIL_TEST_API_STORES ?= sqlite,postgres
+export VIGIL_TEST_API_STORES
 VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
 VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
 export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
