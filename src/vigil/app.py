@@ -27,6 +27,7 @@ from vigil.metrics import Metrics
 from vigil.pipeline import js
 from vigil.settings import Settings
 from vigil.store.base import Store
+from vigil.store.measured import MeasuredStore
 
 log = logging.getLogger("vigil.app")
 SESSION_PURGE_INTERVAL = 60.0
@@ -46,6 +47,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.rbac.authorizer import Authorizer
 
     metrics = Metrics()
+    store = MeasuredStore(store, metrics.store_latency)
     svc = Services(settings=settings, store=store, metrics=metrics)
     svc.auth = build_auth(store, settings)
     svc.authorizer = Authorizer(store)
@@ -108,7 +110,7 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.vigil = svc
-    app.state.store = store
+    app.state.store = svc.store
     app.state.settings = settings
     app.state.auth = svc.auth
     api = ErrorsAndMetrics(BodyLimit(APIDispatcher(), settings.api_request_limit), svc.metrics)

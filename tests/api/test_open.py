@@ -35,7 +35,8 @@ def test_metrics_count_requests(anon: httpx.Client, admin: httpx.Client) -> None
     assert 'route="/api/core/v2/namespaces/{namespace}/checks"' in text
     assert "vigil_http_request_duration_seconds_bucket" in text
     assert 'vigil_resources{type="namespaces"}' in text
-    assert "vigil_store_operation_duration_seconds" in text
+    assert 'vigil_store_operation_duration_seconds_count{operation="get"}' in text
+    assert 'vigil_store_operation_duration_seconds_count{operation="list"}' in text
 
 
 def test_api_needs_credentials(anon: httpx.Client) -> None:

@@ -1,0 +1,67 @@
+"""A Store that times every call into a histogram, by operation, and delegates the rest.
+
+Wrapping (rather than timing inside each backend) keeps the measurement identical for
+SQLite and PostgreSQL and out of the backends' code; an observation costs about a
+microsecond.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from prometheus_client import Histogram
+
+from vigil.store.base import ListQuery, Op, Record, Store
+
+
+class MeasuredStore:
+    def __init__(self, inner: Store, latency: Histogram) -> None:
+        self.inner = inner
+        self._get = latency.labels("get")
+        self._list = latency.labels("list")
+        self._count = latency.labels("count")
+        self._apply = latency.labels("apply")
+
+    async def get(self, kind: str, namespace: str, name: str) -> Record | None:
+        start = time.perf_counter()
+        try:
+            return await self.inner.get(kind, namespace, name)
+        finally:
+            self._get.observe(time.perf_counter() - start)
+
+    async def list(self, query: ListQuery) -> list[Record]:
+        start = time.perf_counter()
+        try:
+            return await self.inner.list(query)
+        finally:
+            self._list.observe(time.perf_counter() - start)
+
+    async def count(self, kind: str, namespace: str | None = None) -> int:
+        start = time.perf_counter()
+        try:
+            return await self.inner.count(kind, namespace)
+        finally:
+            self._count.observe(time.perf_counter() - start)
+
+    async def apply(self, ops: Sequence[Op]) -> int:
+        start = time.perf_counter()
+        try:
+            return await self.inner.apply(ops)
+        finally:
+            self._apply.observe(time.perf_counter() - start)
+
+    async def is_leader(self, job: str) -> bool:
+        return await self.inner.is_leader(job)
+
+    async def health(self) -> Mapping[str, object]:
+        return await self.inner.health()
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        await self.inner.listen(channel, callback)
+
+    async def notify(self, channel: str, payload: str) -> None:
+        await self.inner.notify(channel, payload)
+
+    async def close(self) -> None:
+        await self.inner.close()
