@@ -111,7 +111,7 @@ class SQLiteStore:
             loop.call_soon(callback, payload)
 
     async def health(self) -> Mapping[str, object]:
-        report: dict[str, object] = {"backend": "sqlite", "path": str(self.path)}
+        report: dict[str, object] = {"backend": "sqlite"}  # no path: /health is open
         try:
             self._read().execute("SELECT 1").fetchone()
             report["healthy"] = self._writer.alive
