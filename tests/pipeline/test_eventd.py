@@ -192,6 +192,7 @@ def test_silences_mark_the_event_and_new_silences_apply_at_once(tmp_path: Path) 
         assert (out["check"]["silenced"], out["check"]["is_silenced"]) == ([], False)
         await put_silence(store, {"subscription": "linux"})
         await put_silence(store, {"subscription": "entity:web1", "check": "cpu"})
+        await processor.silences_changed()  # what every writer of silences announces
         out = await processor.ingest(body, namespace="default")
         assert out["check"]["silenced"] == ["entity:web1:cpu", "linux:*"]
         assert out["check"]["is_silenced"] is True

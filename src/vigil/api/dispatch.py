@@ -35,7 +35,11 @@ class APIDispatcher:
         if "namespace" in resolved.params:
             await svc.namespaces.require(resolved.params["namespace"])
         response = await resolved.handler(request, resolved.target)
-        if resolved.params["resource"] in _RBAC_KINDS and scope["method"] != "GET":
-            svc.namespaces.drop()
-            await svc.authorizer.invalidated()
+        if scope["method"] != "GET":
+            resource = resolved.params["resource"]
+            if resource in _RBAC_KINDS:
+                svc.namespaces.drop()
+                await svc.authorizer.invalidated()
+            elif resource == "silenced":
+                await svc.events.silences_changed()
         await response(scope, receive, send)

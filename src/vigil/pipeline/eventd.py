@@ -41,6 +41,11 @@ OnStored = Callable[[Doc], None]
 EVENTS = "events"
 ENTITIES = "entities"
 SILENCED = "silenced"
+SILENCES_CHANNEL = "vigil_silenced"
+# How long a namespace's silences are served from memory when no change was announced;
+# writes through any backend announce themselves (``silences_changed``), so this only bounds
+# the staleness after a lost notification.
+SILENCES_TTL = 1.0
 AGENT_CLASS = "agent"
 PROXY_CLASS = "proxy"
 WRITE_ATTEMPTS = 10  # a lost race on the entity or the event is retried with fresh reads
@@ -109,7 +114,12 @@ def to_model(doc: Doc) -> Event:
 
 
 def event_put(namespace: str, doc: Doc, if_revision: int | None = None) -> Put:
-    event = to_model(doc)
+    # Typed for encoding and fields; not validated again: the input was validated by
+    # prepare_incoming and the state rules only fill fields they own.
+    try:
+        event = msgspec.convert(doc, type=Event)
+    except msgspec.ValidationError as exc:
+        raise InvalidArgument(str(exc)) from None
     return Put(
         EVENTS,
         namespace,
@@ -208,6 +218,8 @@ class EventProcessor:
         self.keepalives = ka.KeepaliveMonitor(store, self)
         self.check_ttls = ka.CheckTTLMonitor(store, self)
         self._locks = KeyedLocks()
+        self._silences: dict[str, tuple[float, list[Doc]]] = {}
+        self._listening = False
 
     # --- entry points ---------------------------------------------------------------------
     async def ingest(self, event: Doc, *, namespace: str, created_by: str | None = None) -> Doc:
@@ -306,6 +318,8 @@ class EventProcessor:
         ops.append(event_put(namespace, storage_form(merged), previous_revision))
         ops.extend(ka.check_ttl_ops(namespace, merged, previous, now, clock))
         await self.store.apply(ops)
+        if expired:
+            await self.silences_changed()
         return merged
 
     async def _resolve_entity(
@@ -345,6 +359,29 @@ class EventProcessor:
         return previous, record.revision
 
     async def silences(self, namespace: str) -> list[Doc]:
-        """The namespace's silences, read fresh so a write is honoured by the next event."""
+        """The namespace's silences, from memory unless a write was announced since (or
+        ``SILENCES_TTL`` passed): reading and decoding them cost more than the rest of an
+        event's checks."""
+        if not self._listening:
+            self._listening = True
+            await self.store.listen(SILENCES_CHANNEL, self.forget_silences)
+        cached = self._silences.get(namespace)
+        if cached is not None and time.monotonic() - cached[0] < SILENCES_TTL:
+            return cached[1]
+        loaded_at = time.monotonic()
         records = await self.store.list(ListQuery(SILENCED, namespace=namespace))
-        return [msgspec.json.decode(r.value) for r in records]
+        silences = [msgspec.json.decode(r.value) for r in records]
+        self._silences[namespace] = (loaded_at, silences)
+        return silences
+
+    def forget_silences(self, _payload: str = "") -> None:
+        self._silences.clear()
+
+    async def silences_changed(self) -> None:
+        """Call after writing silenced entries: here and on every other backend, the next
+        event reads them afresh."""
+        self.forget_silences()
+        try:
+            await self.store.notify(SILENCES_CHANNEL, "changed")
+        except Exception:  # the ttl still bounds staleness elsewhere
+            log.warning("cannot tell other backends that silences changed")

@@ -78,7 +78,7 @@ class PeriodicJobs:
         return {
             SILENCE_EXPIRY: (
                 self.settings.silence_expiry_interval,
-                lambda: expire_silences(self.store),
+                self._expire_silences,
             ),
             KEEPALIVE: (
                 self.settings.keepalive_check_interval,
@@ -109,6 +109,12 @@ class PeriodicJobs:
         _, pending = await asyncio.wait(tasks, timeout=timeout)
         for task in pending:
             log.error("periodic job did not stop in time", extra={"job": task.get_name()})
+
+    async def _expire_silences(self) -> int:
+        removed = await expire_silences(self.store)
+        if removed:
+            await self.processor.silences_changed()
+        return removed
 
     async def run_once(self, name: str) -> int:
         """Run job ``name`` now if this process leads it; 0 otherwise."""
