@@ -23,24 +23,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-import psycopg
-from psycopg.conninfo import make_conninfo
+from harness import (
+    admin_token,
+    drive,
+    event_body,
+    get_request,
+    post_request,
+    scratch_database,
+    vigil_init,
+    vigil_start,
+)
 
-ADMIN, PASSWORD = "admin", "P@ssw0rd!"
 ENTITIES, CHECKS = 1000, 10
 EVENTS = "/api/core/v2/namespaces/default/events"
 STATUSES = (0, 0, 0, 0, 1, 2)
@@ -49,57 +51,6 @@ LIST_CLIENTS = 8
 
 
 # --- servers ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def vigil(*args: str) -> list[str]:
-    return [sys.executable, "-m", "vigil", *args]
-
-
-@contextmanager
-def scratch_database(url: str) -> Iterator[str]:
-    name = f"vigil_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_conninfo(url, dbname=name)
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def backend(state: Path, store_flags: Sequence[str]) -> Iterator[str]:
-    """One ``vigil start`` process; yields its base URL once it answers."""
-    port = free_port()
-    log = (state / f"server-{port}.log").open("wb")
-    proc = subprocess.Popen(
-        vigil("start", "--state-dir", str(state), "--api-listen-address", f"127.0.0.1:{port}",
-              "--access-token-ttl", "86400", "--log-level", "warn", *store_flags),
-        stdout=subprocess.DEVNULL, stderr=log,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"vigil start failed; see {log.name}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
 
 
 @contextmanager
@@ -115,93 +66,30 @@ def setup(name: str, root: Path, pg_url: str) -> Iterator[list[str]]:
             database = stack.enter_context(scratch_database(pg_url))
             flags = ["--store", "postgres", "--pg-url", database]
             count = 2 if name.endswith("x2") else 1
-        subprocess.run(
-            vigil("init", "--state-dir", str(state), "--cluster-admin-username", ADMIN,
-                  "--cluster-admin-password", PASSWORD, *flags),
-            check=True, capture_output=True,
-        )  # fmt: skip
-        yield [stack.enter_context(backend(state, flags)) for _ in range(count)]
+        vigil_init(state, flags)
+        started = [
+            stack.enter_context(vigil_start(state, ["--log-level", "warn", *flags]))
+            for _ in range(count)
+        ]
+        yield [backend.url for backend in started]
 
 
-# --- a minimal keep-alive HTTP/1.1 client ---------------------------------------------------------
-
-
-class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, url: str) -> Connection:
-        host, port = url.removeprefix("http://").split(":")
-        return cls(*await asyncio.open_connection(host, int(port)))
-
-    async def request(self, raw: bytes) -> int:
-        self.writer.write(raw)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        if length:
-            await self.reader.readexactly(length)
-        return int(head[9:12])
-
-    def close(self) -> None:
-        self.writer.close()
+# --- requests -------------------------------------------------------------------------------------
 
 
 def event_request(key: int, token: str, rng: random.Random) -> bytes:
     status = rng.choice(STATUSES)
-    body = json.dumps(
-        {
-            "entity": {"metadata": {"name": f"host-{key % ENTITIES:04d}"}},
-            "check": {
-                "metadata": {"name": f"check-{key // ENTITIES}"},
-                "status": status,
-                "output": f"{'OK' if status == 0 else 'CRITICAL'}: {rng.random():.4f}"
-                + " detail" * 10,
-                "interval": 60,
-                "executed": int(time.time()),
-            },
-        }
-    ).encode()
-    head = (
-        f"POST {EVENTS} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
+    output = f"{'OK' if status == 0 else 'CRITICAL'}: {rng.random():.4f}" + " detail" * 10
+    body = event_body(f"host-{key % ENTITIES:04d}", f"check-{key // ENTITIES}", status, output)
+    return post_request(EVENTS, token, body)
 
 
-def get_request(path: str, token: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
-
-
-async def drive(
+async def rate(
     urls: list[str], requests: list[bytes], clients: int, seconds: float | None
 ) -> float:
-    """Requests per second from ``clients`` connections spread over ``urls``. With ``seconds``
-    None, send each request exactly once; otherwise cycle through them until time is up."""
-    conns = [await Connection.open(urls[n % len(urls)]) for n in range(clients)]
-    done = [0] * clients
-    stop = None if seconds is None else time.perf_counter() + seconds
-
-    async def worker(n: int) -> None:
-        i = n
-        while (i < len(requests)) if stop is None else (time.perf_counter() < stop):
-            status = await conns[n].request(requests[i % len(requests)])
-            if status not in (200, 201):
-                raise RuntimeError(f"unexpected HTTP status {status}")
-            done[n] += 1
-            i += clients
-
-    start = time.perf_counter()
-    try:
-        await asyncio.gather(*(worker(n) for n in range(clients)))
-    finally:
-        for conn in conns:
-            conn.close()
-    return sum(done) / (time.perf_counter() - start)
+    """Requests per second from ``clients`` connections spread over ``urls`` (see ``drive``)."""
+    done, took = await drive(urls, requests, clients, seconds)
+    return done / took
 
 
 def page_paths(url: str, token: str) -> list[str]:
@@ -219,21 +107,21 @@ def page_paths(url: str, token: str) -> list[str]:
 
 
 async def measure(urls: list[str], seconds: float) -> dict[str, float]:
-    token: str = httpx.get(f"{urls[0]}/auth", auth=(ADMIN, PASSWORD)).json()["access_token"]
+    token = admin_token(urls[0])
     rng = random.Random(7)
     keys = list(range(ENTITIES * CHECKS))
     figures = {
-        "fill 10k, 64 clients": await drive(
+        "fill 10k, 64 clients": await rate(
             urls, [event_request(k, token, rng) for k in keys], 64, None
         )
     }
     rng.shuffle(keys)
     ingest = [event_request(k, token, rng) for k in keys[:4000]]
     for clients in INGEST_CLIENTS:
-        figures[f"ingest, {clients} clients"] = await drive(urls, ingest, clients, seconds)
+        figures[f"ingest, {clients} clients"] = await rate(urls, ingest, clients, seconds)
     paths = page_paths(urls[0], token)
     pages = [get_request(rng.choice(paths), token) for _ in range(1000)]
-    figures[f"list page, {LIST_CLIENTS} clients"] = await drive(urls, pages, LIST_CLIENTS, seconds)
+    figures[f"list page, {LIST_CLIENTS} clients"] = await rate(urls, pages, LIST_CLIENTS, seconds)
     return figures
 
 

@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,8 +39,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from harness import (
+    Backend,
+    admin_token,
+    drive,
+    event_body,
+    get_request,
+    post_request,
+    vigil_init,
+    vigil_start,
+)
 
-ADMIN, PASSWORD = "admin", "P@ssw0rd!"
 ENTITIES, CHECKS = 200, 5
 CONCURRENCY = (1, 8, 64)
 MODES = {"off": [], "set": ["quiet"], "pipe": ["true"]}
@@ -52,54 +59,17 @@ STATUSES = (0, 0, 0, 0, 1, 2)  # mostly OK, with enough changes to move state an
 # --- the server -----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
-def vigil_server(state: Path, cpu: int | None) -> Iterator[tuple[str, int]]:
-    """``vigil init`` + ``vigil start`` (pinned to ``cpu``); yields (base URL, its pid)."""
-    vigil = [sys.executable, "-m", "vigil"]
-    common = ["--state-dir", str(state)]
-    subprocess.run(
-        [*vigil, "init", *common, "--cluster-admin-username", ADMIN,
-         "--cluster-admin-password", PASSWORD],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    port = _free_port()
-    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
-    log = (state / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [*pin, *vigil, "start", *common, "--api-listen-address", f"127.0.0.1:{port}",
-         "--access-token-ttl", "86400"],
-        stdout=subprocess.DEVNULL, stderr=log,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"vigil start failed; see {state / 'server.log'}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url, proc.pid  # taskset execs the server: same pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
+def vigil_server(state: Path, cpu: int | None) -> Iterator[Backend]:
+    """``vigil init`` + ``vigil start`` (pinned to ``cpu``); yields the running server."""
+    vigil_init(state)
+    with vigil_start(state, wrapper=["taskset", "-c", str(cpu)] if cpu is not None else []) as srv:
+        yield srv
 
 
 def prepare(url: str) -> str:
     """A token, one namespace per mode, and the two handlers; returns the token."""
-    token: str = httpx.get(f"{url}/auth", auth=(ADMIN, PASSWORD)).json()["access_token"]
+    token = admin_token(url)
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
         for mode in MODES:
             client.post("/api/core/v2/namespaces", json={"name": mode}).raise_for_status()
@@ -109,43 +79,7 @@ def prepare(url: str) -> str:
     return token
 
 
-# --- a minimal keep-alive HTTP/1.1 client -------------------------------------------------------
-
-
-class Connection:
-    """One keep-alive connection; ``request`` returns the status code."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, url: str) -> Connection:
-        host, port = url.removeprefix("http://").split(":")
-        reader, writer = await asyncio.open_connection(host, int(port))
-        return cls(reader, writer)
-
-    async def request(self, raw: bytes) -> int:
-        self.writer.write(raw)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        if length:
-            await self.reader.readexactly(length)
-        return status
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-def post_request(path: str, token: str, body: bytes) -> bytes:
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+# --- the workload ----------------------------------------------------------------------------
 
 
 def event_requests(mode: str, token: str, count: int = 4000) -> list[bytes]:
@@ -156,41 +90,17 @@ def event_requests(mode: str, token: str, count: int = 4000) -> list[bytes]:
     for i in range(count):
         key = i % (ENTITIES * CHECKS)
         status = rng.choice(STATUSES)
-        body = {
-            "entity": {"metadata": {"name": f"host-{key % ENTITIES:03d}"}},
-            "check": {
-                "metadata": {"name": f"check-{key // ENTITIES}"},
-                "status": status,
-                "output": f"{'OK' if status == 0 else 'CRITICAL'}: value {rng.random():.4f}"
-                + " detail" * 10,
-                "interval": 60,
-                "handlers": MODES[mode],
-                "executed": int(time.time()),
-            },
-        }
-        out.append(post_request(path, token, json.dumps(body).encode()))
+        output = f"{'OK' if status == 0 else 'CRITICAL'}: value {rng.random():.4f}" + " detail" * 10
+        entity, check = f"host-{key % ENTITIES:03d}", f"check-{key // ENTITIES}"
+        out.append(
+            post_request(path, token, event_body(entity, check, status, output, MODES[mode]))
+        )
     return out
 
 
 async def send_each(url: str, requests: list[bytes], clients: int) -> None:
     """Send every request exactly once over ``clients`` connections (warm-up)."""
-    conns = [await Connection.open(url) for _ in range(clients)]
-
-    async def worker(n: int) -> None:
-        for raw in requests[n::clients]:
-            await conns[n].request(raw)
-
-    try:
-        await asyncio.gather(*(worker(n) for n in range(clients)))
-    finally:
-        for conn in conns:
-            conn.close()
-
-
-async def rate(url: str, requests: list[bytes], clients: int, seconds: float) -> float:
-    """Acknowledged requests per second over ``seconds`` with ``clients`` connections."""
-    done, elapsed = await drive(url, requests, clients, seconds)
-    return done / elapsed
+    await drive([url], requests, clients, None)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -200,7 +110,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def paired(
-    server: tuple[str, int], requests: list[bytes], baseline: list[bytes], clients: int,
+    server: Backend, requests: list[bytes], baseline: list[bytes], clients: int,
     seconds: float,
 ) -> tuple[float, float, float]:  # fmt: skip
     """(rate of ``requests``, rate of ``baseline``, server CPU µs per request of ``requests``).
@@ -216,37 +126,13 @@ async def paired(
     while left > 0:
         work = min(1.0, left)
         cpu -= cpu_seconds(pid)
-        count, took = await drive(url, requests, clients, work)
+        count, took = await drive([url], requests, clients, work)
         cpu += cpu_seconds(pid)
         done, elapsed = done + count, elapsed + took
-        count, took = await drive(url, baseline, clients, work / 2)
+        count, took = await drive([url], baseline, clients, work / 2)
         base_done, base_elapsed = base_done + count, base_elapsed + took
         left -= work
     return done / elapsed, base_done / base_elapsed, cpu / done * 1e6
-
-
-async def drive(url: str, requests: list[bytes], clients: int, seconds: float) -> tuple[int, float]:
-    """(requests acknowledged, seconds taken) with ``clients`` connections for ``seconds``."""
-    conns = [await Connection.open(url) for _ in range(clients)]
-    counts = [0] * clients
-    stop = time.perf_counter() + seconds
-
-    async def worker(n: int) -> None:
-        i = n
-        while time.perf_counter() < stop:
-            status = await conns[n].request(requests[i % len(requests)])
-            if status not in (200, 201):
-                raise RuntimeError(f"unexpected HTTP status {status}")
-            counts[n] += 1
-            i += clients
-
-    start = time.perf_counter()
-    try:
-        await asyncio.gather(*(worker(n) for n in range(clients)))
-    finally:
-        for conn in conns:
-            conn.close()
-    return sum(counts), time.perf_counter() - start
 
 
 # --- baselines and reporting --------------------------------------------------------------------
@@ -330,7 +216,7 @@ async def run(args: argparse.Namespace) -> None:
         server_cpu = 0
         os.sched_setaffinity(0, {1})
     with tempfile.TemporaryDirectory() as tmp, vigil_server(Path(tmp) / "state", server_cpu) as srv:
-        url = srv[0]
+        url = srv.url
         token = prepare(url)
         pinned = server_cpu is not None
         where = ("on CPU 0", "on CPU 1") if pinned else ("unpinned", "unpinned")
@@ -340,7 +226,7 @@ async def run(args: argparse.Namespace) -> None:
         item = "/api/core/v2/namespaces/off/events/host-000/check-0"
         sample = httpx.get(url + item, headers={"Authorization": f"Bearer {token}"}).content
         health = b"GET /health HTTP/1.1\r\nHost: bench\r\n\r\n"
-        read = f"GET {item} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n"
+        read = get_request(item, token)
         base_sqlite = sqlite_baseline(Path(tmp) / "raw.db", len(sample), seconds)
 
         print(f"\n| {'case':<26} | {'N':>3} | {'per s':>9} | ratio to baselines "
@@ -348,7 +234,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"|{'-' * 28}|{'-' * 5}|{'-' * 11}|{'-' * 20}|--------|----------|")
         print(row("raw sqlite3 100/txn", "-", base_sqlite, {"sqlite": base_sqlite}, None, ""))
         for clients in CONCURRENCY:
-            value, base, cpu = await paired(srv, [read.encode()], [health], clients, seconds)
+            value, base, cpu = await paired(srv, [read], [health], clients, seconds)
             print(row("GET one event (token)", clients, value, {"health": base}, cpu, ""))
         off: dict[int, float] = {}
         for mode, requests in workloads.items():

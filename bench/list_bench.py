@@ -26,15 +26,14 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import msgspec
-import psycopg
 import uvicorn
+from harness import ADMIN, PASSWORD, admin_token, free_port, scratch_database
 
 from vigil.app import create_app
 from vigil.bootstrap import initialize_store
@@ -43,7 +42,6 @@ from vigil.settings import Settings
 from vigil.store import open_store
 from vigil.store.base import Put
 
-ADMIN, PASSWORD = "admin", "P@ssw0rd!"
 BATCH = 2_000
 LIMIT = 100
 PATH = "/api/core/v2/namespaces/default/events"
@@ -158,15 +156,6 @@ class Server:
         self.thread.join(timeout=30)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def page_times(
     client: httpx.Client, params: dict[str, str], pages: int, rounds: int
 ) -> list[float]:
@@ -189,7 +178,7 @@ def page_times(
 
 def measure(settings: Settings, pages: int, rounds: int) -> dict[str, float]:
     with Server(settings, free_port()) as server:
-        token = httpx.get(f"{server.url}/auth", auth=(ADMIN, PASSWORD)).json()["access_token"]
+        token = admin_token(server.url)
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
             return {
@@ -205,14 +194,8 @@ def store_settings(store: str, pg_url: str) -> Iterator[Settings]:
         if store == "sqlite":
             yield settings
             return
-        name = f"vigil_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield settings.replace(store="postgres", pg_url=pg_url.rsplit("/", 1)[0] + "/" + name)
-        finally:
-            with psycopg.connect(pg_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with scratch_database(pg_url) as database:
+            yield settings.replace(store="postgres", pg_url=database)
 
 
 def report(results: dict[int, dict[str, float]]) -> None:

@@ -21,13 +21,11 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from harness import scratch_database
+from psycopg.conninfo import conninfo_to_dict
 
 from vigil.store.base import Put, Store
 from vigil.store.postgres import PostgresStore
@@ -121,18 +119,6 @@ async def measure(
             print(f"{name:<28} {tasks:>3} tasks {rate:>10,.0f}/s  {rate / base:6.3f}x baseline")
     finally:
         await store.close()
-
-
-@contextmanager
-def scratch_database(url: str) -> Iterator[str]:
-    name = f"vigil_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_conninfo(url, dbname=name)
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 async def main(argv: list[str]) -> None:
