@@ -16,7 +16,6 @@ import asyncio
 import copy
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from vigil.errors import AlreadyExists, InvalidArgument, PreconditionFailed
 from vigil.model.entities import Entity
 from vigil.model.events import Event
 from vigil.pipeline import keepalive as ka
+from vigil.pipeline.ids import new_event_id
 from vigil.pipeline.silencing import resolved_expire_on_resolve, silenced_by
 from vigil.pipeline.state import apply_check_result, storage_form
 from vigil.settings import Settings
@@ -171,7 +171,7 @@ def prepare_incoming(event: Doc, namespace: str, created_by: str | None) -> Doc:
         event["check"] = check
     event_meta["namespace"] = namespace
     if not event.get("id"):
-        event["id"] = str(uuid.uuid4())
+        event["id"] = new_event_id()
     model = to_model(event)
     if created_by:
         model.set_created_by(created_by)

@@ -18,13 +18,13 @@ import contextlib
 import copy
 import logging
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from vigil.errors import PreconditionFailed
+from vigil.pipeline.ids import new_event_id
 from vigil.store.base import Delete, ListQuery, Op, Put, Record, Store
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def ok_keepalive_event(
     check = keepalive_check(received["check"], entity, namespace, now, scheduler)
     check["output"] = f"Keepalive last sent from {_name(entity)} at {go_time(last_seen)}"
     return {
-        "id": str(uuid.uuid4()),
+        "id": new_event_id(),
         "timestamp": now,
         "metadata": copy.deepcopy(received.get("metadata") or {"namespace": namespace}),
         "entity": entity,
@@ -106,7 +106,7 @@ def failing_keepalive_event(
         f"No keepalive sent from {_name(entity)} for {elapsed} seconds (>= {threshold})"
     )
     return {
-        "id": str(uuid.uuid4()),
+        "id": new_event_id(),
         "timestamp": now,
         "metadata": copy.deepcopy(stored.get("metadata") or {"namespace": namespace}),
         "entity": entity,
@@ -128,7 +128,7 @@ def deregistration_event(entity: Doc, namespace: str, now: int) -> Doc | None:
     if not handler:
         return None
     return {
-        "id": str(uuid.uuid4()),
+        "id": new_event_id(),
         "timestamp": now,
         "metadata": {"namespace": namespace},
         "entity": entity,
@@ -316,7 +316,7 @@ def ttl_failure_event(stored: Doc, now: int) -> Doc:
     elapsed = now - int(check.get("executed") or 0)
     check.update(status=1, state="failing", executed=now)
     check["output"] = f"Last check execution was {elapsed} seconds ago"
-    event.update(id=str(uuid.uuid4()), timestamp=now)
+    event.update(id=new_event_id(), timestamp=now)
     return event
 
 

@@ -9,9 +9,11 @@ No I/O happens here, so every rule can be tested with plain dicts.
 
 from __future__ import annotations
 
+import itertools
 import struct
-import uuid
 from typing import Any
+
+from vigil.pipeline.ids import new_event_id
 
 HISTORY_SIZE = 21
 TRUNCATED_LABEL = "sensu.io/output_truncated_bytes"
@@ -37,14 +39,13 @@ def total_state_change(history: list[Doc]) -> int:
     """
     if len(history) < HISTORY_SIZE:
         return 0
+    statuses = [_status(entry) for entry in history]
     changes = 0.0
     weight = 0.80
-    previous = _status(history[0])
-    for entry in history[1:]:
-        if _status(entry) != previous:
+    for previous, current in itertools.pairwise(statuses):
+        if current != previous:
             changes += weight
         weight += 0.02
-        previous = _status(entry)
     return int(_f32(_f32(_f32(changes) / 20) * 100))
 
 
@@ -77,9 +78,12 @@ def update_check_state(check: Doc) -> None:
 def merge_history(check: Doc, previous: Doc) -> None:
     """Append this result to ``previous``'s history and carry its counters over."""
     entry = {"status": _status(check), "executed": int(check.get("executed") or 0)}
-    history = [_history_entry(h) for h in previous.get("history") or []]
+    # Only the newest HISTORY_SIZE - 1 survive the append; stored entries are already in
+    # shape (written through the model), anything else is normalised.
+    kept = (previous.get("history") or [])[-(HISTORY_SIZE - 1) :]
+    history = [h if type(h) is dict else _history_entry(h) for h in kept]
     history.append(entry)
-    check["history"] = history[-HISTORY_SIZE:]
+    check["history"] = history
     check["last_ok"] = int(previous.get("last_ok") or 0)
     check["occurrences"] = int(previous.get("occurrences") or 0)
     check["occurrences_watermark"] = int(previous.get("occurrences_watermark") or 0)
@@ -132,7 +136,7 @@ def apply_check_result(previous: Doc | None, event: Doc, now: int) -> Doc:
 def fill_event_defaults(event: Doc, now: int) -> None:
     """``id`` (a UUID when missing), ``timestamp`` (now when 0), result fields set to 0."""
     if not event.get("id"):
-        event["id"] = str(uuid.uuid4())
+        event["id"] = new_event_id()
     if not event.get("timestamp"):
         event["timestamp"] = now
     check = event.get("check")
