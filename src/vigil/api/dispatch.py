@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from vigil.api.context import services
+from vigil.api.context import Services, services
 from vigil.api.routes import resolve
+from vigil.rbac.attributes import attributes_for
 
 # Routes Sensu serves to any authenticated caller, filtering what they see itself.
 _NO_AUTHORIZATION = {("namespaces", "GET")}
@@ -20,26 +21,26 @@ class APIDispatcher:
         resolved = resolve(scope["method"], scope.get("raw_path") or scope["path"].encode())
         scope["vigil.route"] = resolved.template
         svc = services(request)
-        if svc.auth is not None:
-            identity = await svc.auth.authenticator.authenticate(
-                request.headers.get("authorization")
+        identity = await svc.auth.authenticator.authenticate(request.headers.get("authorization"))
+        scope["vigil.identity"] = identity
+        resource = resolved.params["resource"]
+        if (resource, scope["method"]) not in _NO_AUTHORIZATION:
+            await svc.authorizer.authorize(
+                attributes_for(scope["method"], resolved.params, identity)
             )
-            scope["vigil.identity"] = identity
-            resource = resolved.params["resource"]
-            if (resource, scope["method"]) not in _NO_AUTHORIZATION:
-                from vigil.rbac.attributes import attributes_for
-
-                attrs = attributes_for(scope["method"], resolved.params, identity)
-                await svc.authorizer.authorize(attrs)
         # After authorisation, so a caller learns nothing of namespaces it may not see.
         if "namespace" in resolved.params:
             await svc.namespaces.require(resolved.params["namespace"])
         response = await resolved.handler(request, resolved.target)
         if scope["method"] != "GET":
-            resource = resolved.params["resource"]
-            if resource in _RBAC_KINDS:
-                svc.namespaces.drop()
-                await svc.authorizer.invalidated()
-            elif resource == "silenced":
-                await svc.events.silences_changed()
+            await _announce_write(svc, resource)
         await response(scope, receive, send)
+
+
+async def _announce_write(svc: Services, resource: str) -> None:
+    """Drop what this and every other backend cached about what was just written."""
+    if resource in _RBAC_KINDS:
+        svc.namespaces.drop()
+        await svc.authorizer.invalidated()
+    elif resource == "silenced":
+        await svc.events.silences_changed()
