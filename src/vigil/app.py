@@ -48,22 +48,28 @@ def build_services(settings: Settings, store: Store) -> Services:
 
     metrics = Metrics()
     store = MeasuredStore(store, metrics.store_latency)
-    svc = Services(settings=settings, store=store, metrics=metrics)
-    svc.auth = build_auth(store, settings)
-    svc.authorizer = Authorizer(store)
-    svc.namespaces = NamespaceCache(store)
+    auth = build_auth(store, settings)
 
     async def lookup(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         record = await store.get(kind, namespace, name)
         return None if record is None else msgspec.json.decode(record.value)
 
-    svc.pipeline = PipelineRunner(lookup, settings, metrics)
-    svc.events = EventProcessor(store, settings, on_stored=svc.pipeline.submit)
+    pipeline = PipelineRunner(lookup, settings, metrics)
+    events = EventProcessor(store, settings, on_stored=pipeline.submit)
     # Lapsed login sessions are removed by the leader once a minute (a login also clears the
     # user's own), so the session table does not grow with every login.
-    purge = (SESSION_PURGE_INTERVAL, svc.auth.tokens.purge_expired_sessions)
-    svc.jobs = PeriodicJobs(store, settings, svc.events, extra={"session-purge": purge})
-    return svc
+    purge = (SESSION_PURGE_INTERVAL, auth.tokens.purge_expired_sessions)
+    return Services(
+        settings=settings,
+        store=store,
+        metrics=metrics,
+        namespaces=NamespaceCache(store),
+        auth=auth,
+        authorizer=Authorizer(store),
+        events=events,
+        pipeline=pipeline,
+        jobs=PeriodicJobs(store, settings, events, extra={"session-purge": purge}),
+    )
 
 
 class VigilApp:

@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
+from vigil.locks import KeyedLocks
 from vigil.metrics import Metrics
 from vigil.settings import Settings
 from vigil.store.base import Store
 
 if TYPE_CHECKING:
+    from vigil.api.namespace_cache import NamespaceCache
+    from vigil.auth.services import AuthServices
     from vigil.model.base import Resource
+    from vigil.pipeline.eventd import EventProcessor
+    from vigil.pipeline.jobs import PeriodicJobs
+    from vigil.pipeline.runner import PipelineRunner
+    from vigil.rbac.authorizer import Authorizer
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
     store: Store
     metrics: Metrics
-    namespaces: Any = None  # vigil.api.namespace_cache.NamespaceCache
-    auth: Any = None  # vigil.auth AuthServices
-    authorizer: Any = None  # vigil.rbac.authorizer.Authorizer
-    events: Any = None  # vigil.pipeline.eventd.EventProcessor
-    pipeline: Any = None  # vigil.pipeline.runner.PipelineRunner
-    jobs: Any = None  # vigil.pipeline.jobs.PeriodicJobs
-    extra: dict[str, Any] = field(default_factory=dict)
+    namespaces: NamespaceCache
+    auth: AuthServices
+    authorizer: Authorizer
+    events: EventProcessor
+    pipeline: PipelineRunner
+    jobs: PeriodicJobs
+    # Patches of one resource queue here instead of racing to the store, where all but
+    # one would fail the revision check and retry.
+    patch_locks: KeyedLocks = field(default_factory=KeyedLocks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,7 @@ what differs; they live in their own modules.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -228,7 +226,7 @@ async def patch(request: Request, target: Target) -> Response:
     patch_doc = await rq.json_body(request)
     if not isinstance(patch_doc, dict):
         raise InvalidArgument("a merge patch must be a JSON object")
-    async with key_lock(svc.extra, (target.kind, target.namespace or "", target.name or "")):
+    async with svc.patch_locks.hold((target.kind, target.namespace or "", target.name or "")):
         for _ in range(PATCH_ATTEMPTS):
             record = await load(svc.store, target)
             rq.check_conditions(request, etag_for(record.revision))
@@ -242,20 +240,6 @@ async def patch(request: Request, target: Target) -> Response:
     raise PreconditionFailed(
         f"{target.cls.TYPE} {target.name} keeps changing under concurrent writes; retry"
     )
-
-
-def key_lock(extra: dict[str, Any], key: tuple[str, str, str]) -> asyncio.Lock:
-    """One lock per resource while it is being patched in this process.
-
-    Patches of one resource queue here instead of racing each other to the store, where all
-    but one would fail the revision check and retry; a lock lives only while it is used.
-    """
-    locks: weakref.WeakValueDictionary[tuple[str, str, str], asyncio.Lock]
-    locks = extra.setdefault("patch_locks", weakref.WeakValueDictionary())
-    lock = locks.get(key)
-    if lock is None:
-        lock = locks[key] = asyncio.Lock()
-    return lock
 
 
 def patched(target: Target, record: Record, patch_doc: dict[str, Any]) -> Resource:

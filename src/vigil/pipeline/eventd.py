@@ -12,18 +12,17 @@ previous event within this process.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from vigil.errors import AlreadyExists, InvalidArgument, PreconditionFailed
+from vigil.locks import KeyedLocks
 from vigil.model.entities import Entity
 from vigil.model.events import Event
 from vigil.pipeline import keepalive as ka
@@ -36,7 +35,7 @@ from vigil.store.base import Delete, ListQuery, Op, Put, Store
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
-OnStored = Callable[[Doc], None]
+OnStored = Callable[[Doc], object]
 
 EVENTS = "events"
 ENTITIES = "entities"
@@ -65,30 +64,6 @@ class Commit:
     silence: bool = True
     retry: bool = True
     now: int | None = None  # the periodic jobs' clock, so their deadlines line up
-
-
-class KeyedLocks:
-    """One asyncio lock per key, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: Hashable) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 def _writable(event: Doc) -> Doc:
