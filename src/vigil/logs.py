@@ -16,7 +16,8 @@ _LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
-_STANDARD = set(vars(logging.makeLogRecord({})))
+# Record attributes every log line has (not extras), plus uvicorn's ANSI-coloured copy.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"color_message"}
 
 
 class JSONFormatter(logging.Formatter):
