@@ -21,6 +21,10 @@ class APIDispatcher:
         resolved = resolve(scope["method"], scope.get("raw_path") or scope["path"].encode())
         scope["vigil.route"] = resolved.template
         svc = services(request)
+        if resolved.public:
+            response = await resolved.handler(request, resolved.target)
+            await response(scope, receive, send)
+            return
         identity = await svc.auth.authenticator.authenticate(request.headers.get("authorization"))
         scope["vigil.identity"] = identity
         resource = resolved.params["resource"]

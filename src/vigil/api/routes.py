@@ -15,10 +15,20 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vigil.api import checks, entities, events, namespaces, resources, silenced, users_glue
+from vigil.api import (
+    checks,
+    entities,
+    events,
+    namespaces,
+    resources,
+    silenced,
+    tessen,
+    users_glue,
+)
 from vigil.api.context import Target
 from vigil.errors import MethodNotAllowed, NotFound
 from vigil.model.registry import lookup
+from vigil.model.tessen import TessenConfig
 
 Handler = Callable[[Request, Target], Awaitable[Response]]
 
@@ -79,6 +89,7 @@ class Resolved:
     target: Target
     template: str  # metric label: the route with placeholders
     params: dict[str, str]  # what RBAC attributes are built from
+    public: bool = False  # served without credentials (Sensu's tessen metrics sink)
 
 
 def _segments(raw_path: bytes) -> list[str]:
@@ -126,6 +137,8 @@ def resolve(method: str, raw_path: bytes) -> Resolved:
     if tail[0] == "namespaces" and len(tail) >= 3:
         namespace, tail = tail[1], tail[2:]
     resource, rest = tail[0], tail[1:]
+    if (group, version, resource) == ("core", "v2", "tessen") and namespace is None:
+        return _tessen(method, rest)
     cls = lookup(group, version, resource)
     if cls is None or (namespace is not None and not cls.NAMESPACED):
         raise NotFound()
@@ -151,6 +164,23 @@ def resolve(method: str, raw_path: bytes) -> Resolved:
     if kind != "collection":
         template += "/{" + kind + "}"
     return Resolved(handler, Target(cls, namespace, name, extra), template, params)
+
+
+def _tessen(method: str, rest: list[str]) -> Resolved:
+    """``/tessen`` has no RBAC resource name, so only ``*`` rules reach it (as in Sensu);
+    ``/tessen/metrics`` is open."""
+    target = Target(TessenConfig, None, None, {})
+    params = {"group": "core", "version": "v2", "resource": ""}
+    if rest == ["metrics"]:
+        if method != "POST":
+            raise MethodNotAllowed(f"method {method} is not allowed here")
+        return Resolved(tessen.metrics, target, "/api/core/v2/tessen/metrics", params, True)
+    if rest:
+        raise NotFound()
+    handlers: dict[str, Handler] = {"GET": tessen.get, "PUT": tessen.put}
+    if method not in handlers:
+        raise MethodNotAllowed(f"method {method} is not allowed here")
+    return Resolved(handlers[method], target, "/api/core/v2/tessen", params)
 
 
 def _handler(resource: str, shape: str, method: str, all_namespaces: bool) -> Handler:

@@ -1,0 +1,57 @@
+"""/api/core/v2/tessen as Sensu serves it: 404 until stored, PUT echoes, metrics sink open."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support import LiveServer, client_for, token_for
+
+TESSEN = "/api/core/v2/tessen"
+
+
+def test_get_is_404_until_stored_then_put_round_trips(admin: httpx.Client) -> None:
+    first = admin.get(TESSEN)
+    if first.status_code == 404:  # the module's server may have stored it already
+        assert first.json()["code"] == 2
+    put = admin.put(TESSEN, json={"opt_out": True})
+    assert put.status_code == 200
+    assert put.json() == {"opt_out": True}
+    got = admin.get(TESSEN)
+    assert got.json() == {"opt_out": True}
+    assert got.headers["etag"] == put.headers["etag"]
+    assert admin.put(TESSEN, json={"opt_out": "yes"}).status_code == 400
+    assert admin.get(TESSEN).json() == {"opt_out": True}
+
+
+def test_wrong_methods(admin: httpx.Client) -> None:
+    assert admin.post(TESSEN, json={}).status_code == 405
+    assert admin.get(f"{TESSEN}/metrics").status_code == 405
+    assert admin.get(f"{TESSEN}/other").status_code == 404
+
+
+def test_metrics_sink_is_open_and_echoes(anon: httpx.Client) -> None:
+    points = [{"name": "vigil.test", "value": 1, "timestamp": 1}]
+    response = anon.post(f"{TESSEN}/metrics", json=points)
+    assert response.status_code == 200
+    assert response.json() == points
+    assert anon.post(f"{TESSEN}/metrics", json={"not": "a list"}).status_code == 400
+
+
+def test_only_cluster_wide_star_rules_reach_tessen(admin: httpx.Client, live: LiveServer) -> None:
+    user = {"username": "tessen-viewer", "password": "P@ssw0rd!", "groups": []}
+    assert admin.put("/api/core/v2/users/tessen-viewer", json=user).status_code == 201
+    binding = {
+        "metadata": {"name": "tessen-viewer"},
+        "role_ref": {"type": "ClusterRole", "name": "view"},
+        "subjects": [{"type": "User", "name": "tessen-viewer"}],
+    }
+    assert admin.post("/api/core/v2/clusterrolebindings", json=binding).status_code == 201
+    with client_for(live.url, token_for(live.url, "tessen-viewer", "P@ssw0rd!")) as viewer:
+        assert viewer.get("/api/core/v2/checks").status_code == 200
+        assert viewer.get(TESSEN).status_code == 403
+        assert viewer.put(TESSEN, json={"opt_out": False}).status_code == 403
+    assert anon_get_is_401(live.url)
+
+
+def anon_get_is_401(url: str) -> bool:
+    return httpx.get(f"{url}{TESSEN}").status_code == 401
