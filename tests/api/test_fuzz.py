@@ -118,3 +118,30 @@ def test_non_object_bodies_are_400(admin: httpx.Client, kind: str, raw: bytes) -
     )
     check(response)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("kind", ["checks", "entities", "handlers", "clusterroles"])
+def test_random_merge_patches_never_crash(admin: httpx.Client, kind: str) -> None:
+    item = f"{collection(kind)}/fuzz-patch"
+    doc = valid(kind)
+    doc["metadata"]["name"] = "fuzz-patch"
+    assert admin.put(item, json=doc).status_code in (200, 201)
+    headers = {"Content-Type": "application/merge-patch+json"}
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(patch=st.dictionaries(st.sampled_from([*doc, "metadata", "x"]), json_values))
+    def patch_it(patch: dict[str, Any]) -> None:
+        before = admin.get(item)
+        response = admin.patch(item, json=patch, headers=headers)
+        check(response)
+        if response.status_code >= 400:
+            after = admin.get(item)
+            assert after.json() == before.json()
+            assert after.headers["etag"] == before.headers["etag"]
+
+    patch_it()
+    admin.delete(item)
