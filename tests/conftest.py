@@ -29,8 +29,10 @@ def pg_url() -> Iterator[str]:
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """One real server per test module (and store); tests use their own names."""
-    settings = Settings(state_dir=str(tmp_path_factory.mktemp("state")))
+    """One real server per test module (and store); tests use their own names. A module may
+    set ``LIVE_SETTINGS`` (a dict of Settings fields) to shorten intervals for its tests."""
+    overrides = getattr(request.module, "LIVE_SETTINGS", {})
+    settings = Settings(state_dir=str(tmp_path_factory.mktemp("state")), **overrides)
     if request.param == "postgres":
         with fresh_pg_database() as url:
             server = LiveServer(settings.replace(store="postgres", pg_url=url)).start()

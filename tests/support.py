@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -11,7 +10,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 import psycopg
 import uvicorn
+import uvloop
 
 from vigil.app import create_app
 from vigil.bootstrap import initialize_store
@@ -78,8 +78,8 @@ class LiveServer:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        try:
-            asyncio.run(self._main())
+        try:  # on uvloop, as `vigil start` runs: subprocesses and sockets behave differently
+            uvloop.run(self._main())
         except BaseException as exc:
             self._error = exc
 
@@ -183,3 +183,15 @@ def init_state(state_dir: Path, *extra: str) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Poll until ``predicate()`` is truthy and return it; the bound is generous, so it is
+    reached only when something is broken (no timing is asserted)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError("condition not reached in time")

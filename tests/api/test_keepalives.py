@@ -5,54 +5,18 @@ monitor runs every 0.1 s, so the waits below are generous bounds, not measuremen
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.support import LiveServer, fresh_pg_database
-from vigil.settings import Settings
+from tests.support import wait_for
 
 API = "/api/core/v2"
 BOUND = 20.0  # seconds: far beyond the 1-2 s timeouts, only hit when something is broken
-
-API_STORES = os.environ.get("VIGIL_TEST_API_STORES", "sqlite").split(",")  # as conftest
-
-
-@contextmanager
-def store_for(store: str, settings: Settings) -> Iterator[Settings]:
-    """``settings`` on the store this run tests (``VIGIL_TEST_API_STORES``, as conftest)."""
-    if store != "postgres":
-        yield settings
-        return
-    with fresh_pg_database() as url:
-        yield settings.replace(store="postgres", pg_url=url)
-
-
-@pytest.fixture(scope="module", params=API_STORES)
-def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    settings = Settings(state_dir=str(tmp_path_factory.mktemp("state")))
-    with store_for(request.param, settings.replace(keepalive_check_interval=0.1)) as chosen:
-        server = LiveServer(chosen).start()
-        yield server
-        server.stop()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = BOUND) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
+# Keepalive deadlines are checked every 0.1 s here (the default is 1 s).
+LIVE_SETTINGS = {"keepalive_check_interval": 0.1}
 
 
 def spool_handler(client: httpx.Client, namespace: str, name: str, spool: Path) -> None:

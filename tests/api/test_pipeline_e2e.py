@@ -9,72 +9,22 @@ every workflow before it has been decided.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-import uvloop
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import LiveServer, fresh_pg_database
-from vigil.settings import Settings
+from tests.support import wait_for
+
+# JavaScript gets 0.5 s here, so the endless filter is stopped quickly.
+LIVE_SETTINGS = {"js_timeout": 0.5}
 
 API = "/api/core/v2"
 BOUND = 20.0  # seconds; a generous bound for work that takes milliseconds
 LOOP_FOREVER = "(function () { while (true) {} })()"
-
-
-class UvloopServer(LiveServer):
-    """The app on uvloop, as ``vigil start`` runs it: subprocess and socket behaviour differ
-    from the default loop's (a handler that never reads its stdin, for one)."""
-
-    def _run(self) -> None:
-        try:
-            uvloop.run(self._main())
-        except BaseException as exc:
-            self._error = exc
-
-
-API_STORES = os.environ.get("VIGIL_TEST_API_STORES", "sqlite").split(",")  # as conftest
-
-
-@contextmanager
-def store_for(store: str, settings: Settings) -> Iterator[Settings]:
-    """``settings`` on the store this run tests (``VIGIL_TEST_API_STORES``, as conftest)."""
-    if store != "postgres":
-        yield settings
-        return
-    with fresh_pg_database() as url:
-        yield settings.replace(store="postgres", pg_url=url)
-
-
-@pytest.fixture(scope="module", params=API_STORES)
-def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """JavaScript gets 0.5 s here, so the endless filter is stopped quickly."""
-    settings = Settings(state_dir=str(tmp_path_factory.mktemp("state")))
-    with store_for(request.param, settings.replace(js_timeout=0.5)) as chosen:
-        server = UvloopServer(chosen).start()
-        yield server
-        server.stop()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = BOUND) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 def create(client: httpx.Client, namespace: str, kind: str, **body: Any) -> None:

@@ -3,44 +3,20 @@ enforced, and ``expire_on_resolve`` (issue 5)."""
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import LiveServer, fresh_pg_database
-from vigil.settings import Settings
+from tests.support import wait_for
+
+# Expired silences are swept every 0.2 s here (the default is 1 s).
+LIVE_SETTINGS = {"silence_expiry_interval": 0.2}
 
 API = "/api/core/v2"
 HOUR = 3600
-
-API_STORES = os.environ.get("VIGIL_TEST_API_STORES", "sqlite").split(",")  # as conftest
-
-
-@contextmanager
-def store_for(store: str, settings: Settings) -> Iterator[Settings]:
-    """``settings`` on the store this run tests (``VIGIL_TEST_API_STORES``, as conftest)."""
-    if store != "postgres":
-        yield settings
-        return
-    with fresh_pg_database() as url:
-        yield settings.replace(store="postgres", pg_url=url)
-
-
-@pytest.fixture(scope="module", params=API_STORES)
-def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """Expired silences are swept every 0.2 s here (the default is 1 s)."""
-    settings = Settings(state_dir=str(tmp_path_factory.mktemp("state")))
-    with store_for(request.param, settings.replace(silence_expiry_interval=0.2)) as chosen:
-        server = LiveServer(chosen).start()
-        yield server
-        server.stop()
 
 
 def silence(client: httpx.Client, namespace: str, **body: Any) -> None:
@@ -61,15 +37,6 @@ def send(
     assert got.status_code == 200
     stored: dict[str, Any] = got.json()["check"]
     return stored
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 # The event: entity web1 subscribes to linux and web; check cpu runs on linux. So its
