@@ -8,15 +8,30 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support import LiveServer, client_for, fresh_pg_database, token_for
 from vigil.settings import Settings
+from vigil.store.sqlite import SQLiteStore
 
 API_STORES = os.environ.get("VIGIL_TEST_API_STORES", "sqlite").split(",")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    """A real SQLite store in a fresh directory (tests/store overrides it per backend)."""
+    opened = await SQLiteStore.open(tmp_path / "vigil.db")
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from functools import cache
-from pathlib import Path
 
 import httpx
 import pytest
@@ -30,18 +29,6 @@ PASSWORD = "secret-password"
 @cache
 def password_hash(password: str = PASSWORD) -> str:
     return hash_password_sync(password)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    opened = await SQLiteStore.open(tmp_path / "vigil.db")
-    yield opened
-    await opened.close()
 
 
 @pytest.fixture

@@ -38,11 +38,6 @@ def fresh_pg_schema(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def pg_store_url(pg_url: str) -> Iterator[str]:
     with fresh_pg_schema(pg_url) as url:
         yield url

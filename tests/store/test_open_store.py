@@ -14,11 +14,6 @@ from vigil.store.base import Put
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_sqlite_is_created_in_the_state_dir(tmp_path: Path) -> None:
     state_dir = tmp_path / "new" / "state"
     store = await open_store(Settings(state_dir=str(state_dir)))
