@@ -235,3 +235,15 @@ def test_request_limit_on_chunked_body(admin: httpx.Client, namespace: str) -> N
     response = admin.post(f"{API}/namespaces/{namespace}/checks", content=chunks())
     assert response.status_code == 413
     assert admin.get(f"{API}/namespaces/{namespace}/checks/chunky").status_code == 404
+
+
+def test_nul_characters_are_stored_exactly(admin: httpx.Client, namespace: str) -> None:
+    """PostgreSQL's JSONB cannot hold NUL; the resource itself must still round-trip."""
+    doc = body("checks", "nul", namespace)
+    doc["metadata"]["labels"] = {"k\u0000": "v\u0000"}
+    doc["subscriptions"] = ["a\u0000b"]
+    assert admin.post(f"{API}/namespaces/{namespace}/checks", json=doc).status_code == 201
+    got = admin.get(f"{API}/namespaces/{namespace}/checks/nul").json()
+    assert got["metadata"]["labels"] == {"k\u0000": "v\u0000"}
+    assert got["subscriptions"] == ["a\u0000b"]
+    assert admin.get(f"{API}/namespaces/%00/checks").status_code == 404

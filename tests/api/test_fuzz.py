@@ -145,3 +145,43 @@ def test_random_merge_patches_never_crash(admin: httpx.Client, kind: str) -> Non
 
     patch_it()
     admin.delete(item)
+
+
+LISTS = [f"{API}/checks", f"{API}/namespaces/default/events", f"{API}/users",
+         f"{API}/namespaces", f"{API}/namespaces/default/silenced", f"{API}/apikeys"]  # fmt: skip
+query_text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=40)
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_random_list_queries_never_crash(admin: httpx.Client, path: str) -> None:
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        params=st.dictionaries(
+            st.sampled_from(["limit", "continue", "fieldSelector", "labelSelector", "x"]),
+            st.one_of(query_text, st.integers(-5, 10**12).map(str)),
+        )
+    )
+    def list_it(params: dict[str, str]) -> None:
+        response = admin.get(path, params=params)
+        check(response)
+        if response.status_code == 200:
+            assert isinstance(response.json(), list)
+
+    list_it()
+
+
+@pytest.mark.parametrize("segment", ["%00", "%ff", "..", "%2e%2e", "a%2Fb", "x" * 300, "%20"])
+def test_odd_path_segments_never_crash(admin: httpx.Client, segment: str) -> None:
+    for path in (
+        f"{API}/namespaces/{segment}/checks",
+        f"{API}/namespaces/default/checks/{segment}",
+        f"{API}/{segment}",
+        f"{API}/namespaces/default/events/{segment}/{segment}",
+    ):
+        response = admin.get(path)
+        check(response)
+        assert response.status_code in (200, 400, 403, 404), (path, response.status_code)

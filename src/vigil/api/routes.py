@@ -94,7 +94,10 @@ class Resolved:
 
 def _segments(raw_path: bytes) -> list[str]:
     parts = raw_path.decode("latin-1").split("?", 1)[0].split("/")
-    return [unquote(p) for p in parts[1:]]
+    segments = [unquote(p) for p in parts[1:]]
+    if any("\x00" in s for s in segments):  # no name may hold NUL; PostgreSQL cannot store it
+        raise NotFound()
+    return segments
 
 
 def _shape(resource: str, rest: list[str]) -> tuple[str, str | None, dict[str, str]] | None:

@@ -78,7 +78,18 @@ def record_from_row(kind: str, row: tuple[Any, ...]) -> Record:
 
 
 def json_map(values: object) -> str:
-    return orjson.dumps(dict(values)).decode()  # type: ignore[call-overload]
+    """A flat string map as JSON text for the ``fields``/``labels`` columns.
+
+    PostgreSQL's JSONB cannot hold the NUL character, so NUL in a key or value becomes
+    U+FFFD here, on both stores alike. Only the selector columns change: the resource's own
+    JSON (``value``) keeps every byte, and no selector can contain NUL to notice.
+    """
+    text = orjson.dumps(dict(values)).decode()  # type: ignore[call-overload]
+    if "\\u0000" not in text:
+        return text
+    clean = {k.replace("\x00", "\ufffd"): v.replace("\x00", "\ufffd")
+             for k, v in dict(values).items()}  # type: ignore[call-overload]  # fmt: skip
+    return orjson.dumps(clean).decode()
 
 
 # --- statements -------------------------------------------------------------------------------
