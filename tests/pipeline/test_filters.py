@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
 
+from tests.pipeline.contexts import run_context
 from vigil.pipeline import filters
 from vigil.pipeline.adapters import AdapterRegistry, FilterError, Ref, RunContext
 
@@ -34,20 +33,7 @@ def event(
 
 
 def context(stored: dict[str, Doc] | None = None, js_timeout: float = 2.0) -> RunContext:
-    async def lookup(kind: str, namespace: str, name: str) -> Doc | None:
-        assert (kind, namespace) == ("filters", "default")
-        return (stored or {}).get(name)
-
-    async def offload(func: Callable[[], T]) -> T:
-        return await asyncio.to_thread(func)
-
-    return RunContext(
-        namespace="default",
-        lookup=lookup,
-        js_timeout=js_timeout,
-        offload=offload,
-        log=logging.LoggerAdapter(logging.getLogger("test.filters")),
-    )
+    return run_context("filters", stored, js_timeout)
 
 
 def run_filter(name: str, doc: Doc, stored: dict[str, Doc] | None = None) -> bool:

@@ -7,13 +7,13 @@ import logging
 import shlex
 import socket
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 import pytest
 
+from tests.pipeline.contexts import run_context
 from vigil.pipeline import handlers
 from vigil.pipeline.adapters import HandlerError, HandlerResult, Ref, RunContext
 
@@ -28,20 +28,7 @@ PAYLOAD = orjson.dumps(EVENT)
 
 
 def context(stored: dict[str, Doc] | None = None) -> RunContext:
-    async def lookup(kind: str, namespace: str, name: str) -> Doc | None:
-        assert (kind, namespace) == ("handlers", "default")
-        return (stored or {}).get(name)
-
-    async def offload(func: Callable[[], T]) -> T:
-        return await asyncio.to_thread(func)
-
-    return RunContext(
-        namespace="default",
-        lookup=lookup,
-        js_timeout=1.0,
-        offload=offload,
-        log=logging.LoggerAdapter(logging.getLogger("test.handlers")),
-    )
+    return run_context("handlers", stored, js_timeout=1.0)
 
 
 async def handle(name: str, stored: dict[str, Doc], payload: bytes = PAYLOAD) -> HandlerResult:

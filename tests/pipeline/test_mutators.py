@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import shlex
 import sys
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
 import pytest
 
+from tests.pipeline.contexts import run_context
 from vigil.pipeline import mutators
 from vigil.pipeline.adapters import AdapterRegistry, MutatorError, Ref, RunContext
 
@@ -32,20 +31,7 @@ def event() -> Doc:
 
 
 def context(stored: dict[str, Doc] | None = None) -> RunContext:
-    async def lookup(kind: str, namespace: str, name: str) -> Doc | None:
-        assert (kind, namespace) == ("mutators", "default")
-        return (stored or {}).get(name)
-
-    async def offload(func: Callable[[], T]) -> T:
-        return await asyncio.to_thread(func)
-
-    return RunContext(
-        namespace="default",
-        lookup=lookup,
-        js_timeout=2.0,
-        offload=offload,
-        log=logging.LoggerAdapter(logging.getLogger("test.mutators")),
-    )
+    return run_context("mutators", stored)
 
 
 def mutate(name: str, doc: Doc, stored: dict[str, Doc] | None = None) -> bytes:
