@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -12,7 +12,6 @@ from tests.pipeline.contexts import run_context
 from vigil.pipeline import filters
 from vigil.pipeline.adapters import AdapterRegistry, FilterError, Ref, RunContext
 
-T = TypeVar("T")
 Doc = dict[str, Any]
 
 

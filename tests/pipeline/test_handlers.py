@@ -8,7 +8,7 @@ import shlex
 import socket
 import sys
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 import pytest
@@ -17,7 +17,6 @@ from tests.pipeline.contexts import run_context
 from vigil.pipeline import handlers
 from vigil.pipeline.adapters import HandlerError, HandlerResult, Ref, RunContext
 
-T = TypeVar("T")
 Doc = dict[str, Any]
 PY = shlex.quote(sys.executable)
 EVENT: Doc = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import sys
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 import pytest
@@ -14,7 +14,6 @@ from tests.pipeline.contexts import run_context
 from vigil.pipeline import mutators
 from vigil.pipeline.adapters import AdapterRegistry, MutatorError, Ref, RunContext
 
-T = TypeVar("T")
 Doc = dict[str, Any]
 PY = shlex.quote(sys.executable)
 
