@@ -26,11 +26,14 @@ def _setting_options(names: tuple[str, ...] | None = None) -> Callable[[Any], An
         for setting in reversed(SETTINGS):
             if names is not None and setting.name not in names:
                 continue
+            kind: Any = type(setting.default) if setting.default != "" else str
+            if setting.choices:
+                kind = click.Choice(setting.choices, case_sensitive=False)
             fn = click.option(
                 setting.flag,
                 setting.name,
                 default=None,
-                type=type(setting.default) if setting.default != "" else str,
+                type=kind,
                 help=f"{setting.help} [default: {setting.default!r}; env {setting.env}]",
             )(fn)
         return fn

@@ -19,6 +19,7 @@ class Setting:
     name: str  # attribute name; the flag is --name-with-dashes, the env var VIGIL_NAME
     default: Any
     help: str
+    choices: tuple[str, ...] = ()  # the only values accepted, when the setting is a choice
 
     @property
     def flag(self) -> str:
@@ -33,8 +34,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("api_listen_address", "127.0.0.1:8080", "host:port the HTTP API listens on"),
     Setting("state_dir", "vigil-data", "directory for the SQLite store and local state"),
     Setting("api_request_limit", 512000, "largest request body accepted, in bytes"),
-    Setting("log_level", "info", "debug, info, warn or error"),
-    Setting("store", "sqlite", "sqlite (embedded, default) or postgres"),
+    Setting(
+        "log_level",
+        "info",
+        "debug, info, warn or error",
+        ("debug", "info", "warn", "warning", "error"),
+    ),
+    Setting("store", "sqlite", "sqlite (embedded, default) or postgres", ("sqlite", "postgres")),
     Setting("pg_url", "", "PostgreSQL URL when --store postgres (postgresql://...)"),
     Setting("access_token_ttl", 900, "lifetime of an access token, in seconds"),
     Setting("refresh_token_ttl", 43200, "lifetime of a refresh token, in seconds"),
