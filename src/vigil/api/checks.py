@@ -15,6 +15,7 @@ from vigil.api.context import Target, services
 from vigil.api.responses import empty, json_response
 from vigil.errors import InvalidArgument, NotFound
 from vigil.model.base import decode, encode
+from vigil.store.objects import put_of
 
 
 async def _stored(request: Request, target: Target) -> tuple[dict[str, Any], int]:
@@ -26,7 +27,7 @@ async def _stored(request: Request, target: Target) -> tuple[dict[str, Any], int
 async def _write(request: Request, target: Target, doc: dict[str, Any], revision: int) -> None:
     obj = decode(target.cls, encode(doc))
     resources.validated(obj, prefix="")
-    await services(request).store.apply([resources.to_put(obj, if_revision=revision)])
+    await services(request).store.apply([put_of(obj, if_revision=revision)])
 
 
 async def add_hooks(request: Request, target: Target) -> Response:

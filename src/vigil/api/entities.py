@@ -13,6 +13,7 @@ from vigil.errors import AlreadyExists, Conflict, NotFound
 from vigil.model.base import Resource, encode
 from vigil.pipeline import keepalive as ka
 from vigil.store.base import Delete, ListQuery, Op
+from vigil.store.objects import put_of
 
 MANAGED_BY = "sensu.io/managed_by"
 # The half of an agent entity its agent owns; an API PUT keeps it (spec §2.3).
@@ -34,7 +35,7 @@ def _agent_managed(labels: dict[str, str] | None) -> bool:
 async def create(request: Request, target: Target) -> Response:
     obj = await _decoded(request, target)
     try:
-        await services(request).store.apply([resources.to_put(obj, if_revision=0)])
+        await services(request).store.apply([put_of(obj, if_revision=0)])
     except AlreadyExists:
         raise AlreadyExists(f"entity {obj.key_name()} already exists") from None
     return json_response(obj.public())
@@ -54,7 +55,7 @@ async def replace(request: Request, target: Target) -> Response:
             if hasattr(old, field):
                 setattr(obj, field, getattr(old, field))
         _keep_own_subscription(obj)
-    await store.apply([resources.to_put(obj)])
+    await store.apply([put_of(obj)])
     return json_response(obj.public())
 
 

@@ -11,6 +11,7 @@ from vigil.api.responses import empty
 from vigil.errors import Conflict, InvalidArgument, NotFound
 from vigil.model.base import Resource, decode, encode
 from vigil.store.base import Delete, ListQuery, Op, Put
+from vigil.store.objects import put_of
 
 # Kinds a namespace must be free of before it may go (Sensu's list, plus events and pipelines).
 _CONTENTS = (
@@ -35,7 +36,7 @@ def namespace_ops(name: str) -> list[Op]:
     ops: list[Op] = []
     for kind, _ns, _name, body in namespace_objects(name):
         obj = decode(REGISTRY[kind], encode(body))
-        ops.append(resources.to_put(obj))
+        ops.append(put_of(obj))
     return ops
 
 
@@ -53,14 +54,14 @@ async def _decoded(request: Request, target: Target) -> Resource:
 async def create(request: Request, target: Target) -> Response:
     obj = await _decoded(request, target)
     await services(request).store.apply(
-        [resources.to_put(obj, if_revision=0), *namespace_ops(obj.key_name())]
+        [put_of(obj, if_revision=0), *namespace_ops(obj.key_name())]
     )
     return empty(201)
 
 
 async def replace(request: Request, target: Target) -> Response:
     obj = await _decoded(request, target)
-    await services(request).store.apply([resources.to_put(obj), *namespace_ops(obj.key_name())])
+    await services(request).store.apply([put_of(obj), *namespace_ops(obj.key_name())])
     return empty(201)
 
 

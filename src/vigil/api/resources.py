@@ -30,10 +30,6 @@ def needs_public_view(cls: type[Resource]) -> bool:
     return cls.public is not Resource.public
 
 
-# Every handler writes models through the one model -> Put translation.
-to_put = put_of
-
-
 def validated(obj: Resource, *, prefix: str = "resource is invalid: ") -> Resource:
     try:
         obj.validate()
@@ -171,7 +167,7 @@ async def create(request: Request, target: Target) -> Response:
     check_identity(obj, target)
     obj.set_created_by(caller(request))
     validated(obj)
-    await svc.store.apply([to_put(obj, if_revision=0)])
+    await svc.store.apply([put_of(obj, if_revision=0)])
     return empty(201)
 
 
@@ -181,7 +177,7 @@ async def replace(request: Request, target: Target) -> Response:
     check_identity(obj, target)
     obj.set_created_by(caller(request))
     validated(obj)
-    await svc.store.apply([to_put(obj, if_revision=await conditional_revision(request, target))])
+    await svc.store.apply([put_of(obj, if_revision=await conditional_revision(request, target))])
     return empty(201)
 
 
@@ -232,7 +228,7 @@ async def patch(request: Request, target: Target) -> Response:
             rq.check_conditions(request, etag_for(record.revision))
             obj = patched(target, record, patch_doc)
             try:
-                revision = await svc.store.apply([to_put(obj, if_revision=record.revision)])
+                revision = await svc.store.apply([put_of(obj, if_revision=record.revision)])
             except (PreconditionFailed, NotFound):
                 continue  # another writer (PUT, another backend) got in: read again
             written = Record(record.kind, record.namespace, record.name, revision, encode(obj))

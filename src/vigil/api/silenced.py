@@ -15,6 +15,7 @@ from vigil.api.responses import empty, json_response
 from vigil.errors import InvalidArgument
 from vigil.model.base import Resource
 from vigil.store.base import ListQuery
+from vigil.store.objects import put_of
 
 
 async def _prepared(request: Request, target: Target) -> Resource:
@@ -58,13 +59,13 @@ async def _prepared(request: Request, target: Target) -> Resource:
 
 async def create(request: Request, target: Target) -> Response:
     obj = await _prepared(request, target)
-    await services(request).store.apply([resources.to_put(obj, if_revision=0)])
+    await services(request).store.apply([put_of(obj, if_revision=0)])
     return empty(201)
 
 
 async def replace(request: Request, target: Target) -> Response:
     obj = await _prepared(request, target)
-    await services(request).store.apply([resources.to_put(obj)])
+    await services(request).store.apply([put_of(obj)])
     return empty(201)
 
 
