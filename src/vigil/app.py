@@ -40,7 +40,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 def build_services(settings: Settings, store: Store) -> Services:
-    from vigil.api.auth import build_auth
+    from vigil.auth.services import build_auth
     from vigil.pipeline.eventd import EventProcessor
     from vigil.pipeline.jobs import PeriodicJobs
     from vigil.pipeline.runner import PipelineRunner
@@ -116,8 +116,5 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.vigil = svc
-    app.state.store = svc.store
-    app.state.settings = settings
-    app.state.auth = svc.auth
     api = ErrorsAndMetrics(BodyLimit(APIDispatcher(), settings.api_request_limit), svc.metrics)
     return VigilApp(app, api)

@@ -7,18 +7,16 @@ from collections.abc import AsyncIterator
 from functools import cache
 
 import httpx
+import msgspec
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vigil.api import apikeys, auth, users
-from vigil.api.responses import error_response
+from vigil.api.context import Services
+from vigil.app import build_services, create_app
 from vigil.auth.accounts import stored_user
 from vigil.auth.passwords import hash_password_sync
-from vigil.auth.services import AuthServices, build_auth
-from vigil.errors import Unauthenticated, VigilError
+from vigil.auth.services import AuthServices
+from vigil.bootstrap import initialize_store
+from vigil.model.rbac import ClusterRole, ClusterRoleBinding
 from vigil.settings import Settings
 from vigil.store.objects import put_of
 from vigil.store.sqlite import SQLiteStore
@@ -44,54 +42,35 @@ async def add_user(
 
 
 @pytest.fixture
-async def services(store: SQLiteStore, settings: Settings) -> AuthServices:
-    await add_user(store, "admin", ["cluster-admins"])
+async def app_services(store: SQLiteStore, settings: Settings) -> Services:
+    """The real app's services over a store seeded as ``vigil init`` seeds it, plus bob."""
+    await initialize_store(store, "admin", PASSWORD)
     await add_user(store, "bob", ["ops"])
-    return build_auth(store, settings)
+    # Group ops may read its own users, so bob's API key (which, as in Sensu, carries only his
+    # stored groups, not system:users) can read his own user as his login tokens can.
+    reader = {
+        "metadata": {"name": "self-reader"},
+        "rules": [{"verbs": ["get"], "resources": ["localselfuser"]}],
+    }
+    binding = {"metadata": {"name": "ops-read-self"},
+               "role_ref": {"type": "ClusterRole", "name": "self-reader"},
+               "subjects": [{"type": "Group", "name": "ops"}]}  # fmt: skip
+    await store.apply([put_of(msgspec.convert(reader, type=ClusterRole)),
+                       put_of(msgspec.convert(binding, type=ClusterRoleBinding))])  # fmt: skip
+    return build_services(settings, store)
 
 
-class Authenticate:
-    """Stands in for the app's dispatcher: who is calling, for the /api routes."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            services: AuthServices = scope["app"].state.auth
-            header = Request(scope).headers.get("authorization")
-            try:
-                scope["vigil.identity"] = await services.authenticator.authenticate(header)
-            except Unauthenticated as exc:
-                await error_response(exc)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-async def _vigil_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, VigilError)
-    return error_response(exc)
-
-
-def make_app(store: SQLiteStore, settings: Settings, services: AuthServices) -> Starlette:
-    from starlette.middleware import Middleware
-
-    app = Starlette(
-        routes=[*auth.routes, *users.routes, *apikeys.routes],
-        middleware=[Middleware(Authenticate)],
-        exception_handlers={VigilError: _vigil_error},
-    )
-    app.state.store = store
-    app.state.settings = settings
-    app.state.auth = services
-    return app
+@pytest.fixture
+def services(app_services: Services) -> AuthServices:
+    return app_services.auth
 
 
 @pytest.fixture
 async def client(
-    store: SQLiteStore, settings: Settings, services: AuthServices
+    store: SQLiteStore, settings: Settings, app_services: Services
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = make_app(store, settings, services)
+    """The real app (routes, middleware, authentication, RBAC) in process."""
+    app = create_app(settings, store, app_services)
     transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 1234))
     async with httpx.AsyncClient(transport=transport, base_url="http://vigil.test") as c:
         yield c

@@ -40,7 +40,7 @@ async def test_create_get_list_never_show_password_material(
     got = await client.get(f"{USERS}/carol", headers=admin)
     assert got.json() == {"username": "carol", "groups": ["dev"], "disabled": False}
     listed = await client.get(USERS, headers=admin)
-    assert [u["username"] for u in listed.json()] == ["admin", "bob", "carol"]
+    assert [u["username"] for u in listed.json()] == ["admin", "agent", "bob", "carol"]
     assert "password" not in listed.text and "$2" not in listed.text
     assert (await client.get("/auth/test", auth=("carol", "carol-password"))).status_code == 200
 

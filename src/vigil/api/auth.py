@@ -15,24 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from vigil.api.context import services
 from vigil.api.responses import empty, error_response, json_response
-from vigil.auth.services import AuthServices, build_auth
+from vigil.auth.services import AuthServices
 from vigil.errors import InvalidArgument, Unauthenticated, VigilError
 
-__all__ = ["AuthServices", "auth_services", "build_auth", "routes"]
+__all__ = ["auth_services", "routes"]
 
 
 def auth_services(request: Request) -> AuthServices:
-    """The app's AuthServices (``app.state.vigil.auth`` or ``app.state.auth``)."""
-    state = request.app.state
-    services = getattr(state, "vigil", None)
-    found = getattr(services, "auth", None) or getattr(state, "auth", None)
-    if isinstance(found, AuthServices):
-        return found
-    store = getattr(services, "store", None) or state.store
-    settings = getattr(services, "settings", None) or state.settings
-    state.auth = built = build_auth(store, settings)
-    return built
+    return services(request).auth
 
 
 def issuer(request: Request) -> str:

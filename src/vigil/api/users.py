@@ -27,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from vigil.api.auth import auth_services, client_address
+from vigil.api.context import services
 from vigil.api.responses import empty, json_response
 from vigil.auth.accounts import USERS, load_user
 from vigil.auth.identity import Identity
@@ -47,9 +48,7 @@ PREFIX = "/api/core/v2/users"
 
 
 def store_of(request: Request) -> Store:
-    services = getattr(request.app.state, "vigil", None)
-    store: Store = getattr(services, "store", None) or request.app.state.store
-    return store
+    return services(request).store
 
 
 def caller_identity(request: Request) -> Identity | None:
