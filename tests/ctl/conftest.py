@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 
@@ -13,6 +14,7 @@ from vigil.ctl.context import CtlContext
 from vigil.ctl.main import cli
 
 Run = Callable[..., Result]
+Exchange = tuple[str, str, str, int]  # method, path, query, status
 KEY_ENVS = ("VIGIL_API_KEY", "SENSU_API_KEY", "SENSU_NAMESPACE", "VIGIL_URL")
 
 
@@ -53,3 +55,24 @@ def vigilctl(server: ServerProcess, tmp_path: Path) -> Run:
     )
     assert result.exit_code == 0, result.output
     return run
+
+
+class Recorder(httpx.BaseTransport):
+    """The real HTTP transport, noting each exchange (method, path, query, status) so tests
+    can count what vigilctl sent to the real server; nothing is answered in its place."""
+
+    def __init__(self, seen: list[Exchange] | None = None) -> None:
+        self.real = httpx.HTTPTransport()
+        self.seen: list[Exchange] = [] if seen is None else seen
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.real.handle_request(request)
+        query = request.url.query.decode()
+        self.seen.append((request.method, request.url.path, query, response.status_code))
+        return response
+
+    def close(self) -> None:
+        self.real.close()
+
+    def calls(self, path: str) -> list[Exchange]:
+        return [call for call in self.seen if call[1] == path]

@@ -102,10 +102,9 @@ class ApiClient:
         """Send an authenticated request; any status >= 400 raises CtlError."""
         response = self._send(method, path, json=json, params=params, headers=self._auth_header())
         if response.status_code == 401 and not self.api_key:
-            self.refresh()
-            response = self._send(
-                method, path, json=json, params=params, headers=self._auth_header()
-            )
+            self.refresh()  # once: the fresh token is used as it is, never refreshed again
+            retry = {"Authorization": f"Bearer {self.config.access_token}"}
+            response = self._send(method, path, json=json, params=params, headers=retry)
         if response.status_code >= 400:
             raise CtlError(error_message(response), response.status_code)
         return response

@@ -23,7 +23,7 @@ from vigil.ctl.config import (
 class CtlContext:
     """What the `vigilctl` group's options resolve to; commands read it via `pass_ctl`.
 
-    `transport` lets tests drive the real client against an in-process fake server.
+    `transport` lets tests observe the client's real HTTP exchanges.
     """
 
     config_dir_override: str | None = None
