@@ -10,15 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from vigil.api import requests as rq
 from vigil.api.context import services
-from vigil.api.responses import empty, error_response, json_response
+from vigil.api.responses import empty, json_response
 from vigil.auth.services import AuthServices
-from vigil.errors import InvalidArgument, Unauthenticated, VigilError
+from vigil.errors import Unauthenticated
 
 __all__ = ["auth_services", "routes"]
 
@@ -59,10 +59,7 @@ def bearer_token(request: Request) -> str:
 
 
 async def refresh_token_of(request: Request) -> str:
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise InvalidArgument(f"malformed JSON body: {exc}") from None
+    body = await rq.json_body(request)
     token = body.get("refresh_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         raise Unauthenticated("Request unauthorized")
@@ -71,61 +68,47 @@ async def refresh_token_of(request: Request) -> str:
 
 async def login(request: Request) -> Response:
     """GET /auth: Basic credentials -> a new session's access and refresh tokens."""
-    try:
-        auth = auth_services(request)
-        username, password = basic_credentials(request)
-        identity = await auth.authenticator.check_password(
-            username, password, client_address(request)
-        )
-        pair = await auth.tokens.login(identity.username, identity.groups, issuer(request))
-        # A disable that raced this login must still win: re-check after the session exists.
-        if not await auth.authenticator.is_enabled(identity.username):
-            await auth.tokens.revoke_user_sessions(identity.username)
-            raise Unauthenticated("Unauthorized")
-    except VigilError as exc:
-        return error_response(exc)
+    auth = auth_services(request)
+    username, password = basic_credentials(request)
+    identity = await auth.authenticator.check_password(username, password, client_address(request))
+    pair = await auth.tokens.login(identity.username, identity.groups, issuer(request))
+    # A disable that raced this login must still win: re-check after the session exists.
+    if not await auth.authenticator.is_enabled(identity.username):
+        await auth.tokens.revoke_user_sessions(identity.username)
+        raise Unauthenticated("Unauthorized")
     return json_response(pair.body())
 
 
 async def test_credentials(request: Request) -> Response:
     """GET /auth/test: 200 when the Basic credentials are right (Ansible probes passwords)."""
+    auth = auth_services(request)
     try:
-        auth = auth_services(request)
-        try:
-            username, password = basic_credentials(request)
-            await auth.authenticator.check_password(username, password, client_address(request))
-        except Unauthenticated:
-            raise Unauthenticated("Request unauthorized") from None
-    except VigilError as exc:
-        return error_response(exc)
+        username, password = basic_credentials(request)
+        await auth.authenticator.check_password(username, password, client_address(request))
+    except Unauthenticated:
+        raise Unauthenticated("Request unauthorized") from None
     return empty(200)
 
 
 async def refresh(request: Request) -> Response:
     """POST /auth/token: (possibly expired) access token + refresh token -> rotated pair."""
-    try:
-        auth = auth_services(request)
-        access_token = bearer_token(request)
-        refresh_token = await refresh_token_of(request)
-        claims, revision = await auth.tokens.begin_refresh(access_token, refresh_token)
-        groups = await auth.authenticator.login_groups(claims.sub)
-        if groups is None:  # the user is gone or disabled: the session ends too
-            await auth.tokens.end_session(claims.sub, claims.session_id)
-            raise Unauthenticated("Unauthorized")
-        pair = await auth.tokens.finish_refresh(claims, revision, groups, issuer(request))
-    except VigilError as exc:
-        return error_response(exc)
+    auth = auth_services(request)
+    access_token = bearer_token(request)
+    refresh_token = await refresh_token_of(request)
+    claims, revision = await auth.tokens.begin_refresh(access_token, refresh_token)
+    groups = await auth.authenticator.login_groups(claims.sub)
+    if groups is None:  # the user is gone or disabled: the session ends too
+        await auth.tokens.end_session(claims.sub, claims.session_id)
+        raise Unauthenticated("Unauthorized")
+    pair = await auth.tokens.finish_refresh(claims, revision, groups, issuer(request))
     return json_response(pair.body())
 
 
 async def logout(request: Request) -> Response:
     """POST /auth/logout: ends the session; its refresh and access tokens stop working."""
-    try:
-        auth = auth_services(request)
-        access_token = bearer_token(request)
-        await auth.tokens.logout(access_token, await refresh_token_of(request))
-    except VigilError as exc:
-        return error_response(exc)
+    auth = auth_services(request)
+    access_token = bearer_token(request)
+    await auth.tokens.logout(access_token, await refresh_token_of(request))
     return empty(200)
 
 

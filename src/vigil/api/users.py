@@ -243,13 +243,19 @@ async def _existing(request: Request) -> User:
     return loaded[0]
 
 
+def _bcrypt_hash(body: dict[str, Any]) -> str:
+    """The new ``password_hash`` a client (sensuctl) computed; anything but bcrypt is refused."""
+    new_hash = _text(body, "password_hash")
+    if not is_bcrypt_hash(new_hash):
+        raise InvalidArgument("password_hash must be a bcrypt hash")
+    return new_hash
+
+
 async def update_password(request: Request) -> Response:
     """PUT /users/{name}/password (sensuctl): current clear text + bcrypt of the new one."""
     body = await _body(request)
     user = await _existing(request)
-    new_hash = _text(body, "password_hash")
-    if not is_bcrypt_hash(new_hash):
-        raise InvalidArgument("password_hash must be a bcrypt hash")
+    new_hash = _bcrypt_hash(body)
     await _check_current(request, user, _text(body, "password"))
     await _set_hash(request, user.username, new_hash, user.password_hash)
     return empty(201)
@@ -272,9 +278,7 @@ async def reset_password(request: Request) -> Response:
     """PUT /users/{name}/reset_password (admin): a new bcrypt hash, no current password."""
     body = await _body(request)
     user = await _existing(request)
-    new_hash = _text(body, "password_hash")
-    if not is_bcrypt_hash(new_hash):
-        raise InvalidArgument("password_hash must be a bcrypt hash")
+    new_hash = _bcrypt_hash(body)
     await _set_hash(request, user.username, new_hash, user.password_hash)
     return empty(201)
 

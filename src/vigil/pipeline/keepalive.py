@@ -81,13 +81,18 @@ def ok_keepalive_event(
     entity["last_seen"] = last_seen
     check = keepalive_check(received["check"], entity, namespace, now, scheduler)
     check["output"] = f"Keepalive last sent from {_name(entity)} at {go_time(last_seen)}"
+    return _keepalive_event(received, entity, check, namespace, now)
+
+
+def _keepalive_event(source: Doc, entity: Doc, check: Doc, namespace: str, now: int) -> Doc:
+    """A new keepalive event around ``check``, keeping ``source``'s metadata and pipelines."""
     return {
         "id": new_event_id(),
         "timestamp": now,
-        "metadata": copy.deepcopy(received.get("metadata") or {"namespace": namespace}),
+        "metadata": copy.deepcopy(source.get("metadata") or {"namespace": namespace}),
         "entity": entity,
         "check": check,
-        "pipelines": copy.deepcopy(received.get("pipelines")),
+        "pipelines": copy.deepcopy(source.get("pipelines")),
     }
 
 
@@ -105,14 +110,7 @@ def failing_keepalive_event(
     check["output"] = (
         f"No keepalive sent from {_name(entity)} for {elapsed} seconds (>= {threshold})"
     )
-    return {
-        "id": new_event_id(),
-        "timestamp": now,
-        "metadata": copy.deepcopy(stored.get("metadata") or {"namespace": namespace}),
-        "entity": entity,
-        "check": check,
-        "pipelines": copy.deepcopy(stored.get("pipelines")),
-    }
+    return _keepalive_event(stored, entity, check, namespace, now)
 
 
 def resolution_copy(stored: Doc) -> Doc:
