@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from vigil.api import resources
-from vigil.api.context import Target, caller, services
+from vigil.api.context import Target, services
 from vigil.api.responses import empty, json_response
 from vigil.errors import AlreadyExists, Conflict, NotFound
 from vigil.model.base import Resource, encode
@@ -20,20 +20,12 @@ MANAGED_BY = "sensu.io/managed_by"
 _STATE_FIELDS = ("system", "last_seen", "sensu_agent_version")
 
 
-async def _decoded(request: Request, target: Target) -> Resource:
-    obj = await resources.decode_body(request, target.cls)
-    resources.check_identity(obj, target)
-    obj.set_created_by(caller(request))
-    resources.validated(obj, prefix="")
-    return obj
-
-
 def _agent_managed(labels: dict[str, str] | None) -> bool:
     return bool(labels) and (labels or {}).get(MANAGED_BY) == "sensu-agent"
 
 
 async def create(request: Request, target: Target) -> Response:
-    obj = await _decoded(request, target)
+    obj = await resources.incoming(request, target, prefix="")
     try:
         await services(request).store.apply([put_of(obj, if_revision=0)])
     except AlreadyExists:
@@ -42,7 +34,7 @@ async def create(request: Request, target: Target) -> Response:
 
 
 async def replace(request: Request, target: Target) -> Response:
-    obj = await _decoded(request, target)
+    obj = await resources.incoming(request, target, prefix="")
     if _agent_managed(obj.labels()):
         raise Conflict("entity is managed by its agent")
     store = services(request).store
