@@ -1,0 +1,1 @@
+"""The agent side of the backend: the websocket transport stock Sensu agents connect to."""
