@@ -11,7 +11,7 @@ from vigil.auth.identity import Identity
 from vigil.errors import Forbidden
 from vigil.rbac.attributes import attributes_for
 from vigil.rbac.authorizer import decide, snapshot_of, visible
-from vigil.rbac.defaults import CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, namespace_objects
+from vigil.rbac.defaults import CLUSTER_ROLE_BINDINGS, cluster_roles, namespace_objects
 from vigil.rbac.rules import Rule
 
 JSON = dict[str, Any]
@@ -46,7 +46,7 @@ def _objects() -> list[tuple[str, str, JSON]]:
         ("clusterrolebindings", "", _binding("z-ghosts", ("ClusterRole", "missing"),
                                              ("Group", "ghosts"))),
     ]  # fmt: skip
-    for name, rules in CLUSTER_ROLES.items():
+    for name, rules in cluster_roles().items():
         objs.append(("clusterroles", "", {"rules": rules, "metadata": {"name": name}}))
     objs.append(("clusterroles", "", {"rules": [_rule(["get"], ["namespaces"], ["dev"])],
                                       "metadata": {"name": "ns-dev"}}))  # fmt: skip

@@ -10,27 +10,13 @@ from vigil.api.context import Target, services
 from vigil.api.responses import empty
 from vigil.errors import Conflict, InvalidArgument, NotFound
 from vigil.model.base import Resource, decode, encode
+from vigil.model.registry import REGISTRY, kinds_where
 from vigil.store.base import Delete, ListQuery, Op, Put
 from vigil.store.objects import put_of
-
-# Kinds a namespace must be free of before it may go (Sensu's list, plus events and pipelines).
-_CONTENTS = (
-    "checks",
-    "entities",
-    "events",
-    "assets",
-    "handlers",
-    "mutators",
-    "filters",
-    "hooks",
-    "silenced",
-    "pipelines",
-)
 
 
 def namespace_ops(name: str) -> list[Op]:
     """The Role and RoleBinding every namespace gets (rbac.defaults), as store writes."""
-    from vigil.model.registry import REGISTRY
     from vigil.rbac.defaults import namespace_objects
 
     ops: list[Op] = []
@@ -74,7 +60,7 @@ async def remove(request: Request, target: Target) -> Response:
     name = target.name or ""
     if await store.get("namespaces", "", name) is None:
         raise NotFound(f"namespace {name} not found")
-    for kind in _CONTENTS:
+    for kind in kinds_where(lambda cls: cls.NAMESPACE_CONTENT):
         if await store.list(ListQuery(kind=kind, namespace=name, limit=1)):
             raise Conflict(f"namespace {name} is not empty: it still holds {kind}")
     ops: list[Op] = [Delete("namespaces", "", name)]
