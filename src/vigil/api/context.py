@@ -14,6 +14,7 @@ from vigil.store.base import Store
 
 if TYPE_CHECKING:
     from vigil.api.namespace_cache import NamespaceCache
+    from vigil.api.routes import Router
     from vigil.auth.services import AuthServices
     from vigil.model.base import Resource
     from vigil.pipeline.eventd import EventProcessor
@@ -33,6 +34,8 @@ class Services:
     events: EventProcessor
     pipeline: PipelineRunner
     jobs: PeriodicJobs
+    router: Router  # every route (vigil.api.routes)
+    openapi: bytes  # the OpenAPI document of ``router``, made at start-up
     # Patches of one resource queue here instead of racing to the store, where all but
     # one would fail the revision check and retry.
     patch_locks: KeyedLocks = field(default_factory=KeyedLocks)

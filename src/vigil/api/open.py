@@ -5,7 +5,6 @@ from __future__ import annotations
 import prometheus_client
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from vigil import SENSU_COMPAT_VERSION, __version__
 from vigil.api.context import services
@@ -62,11 +61,3 @@ async def metrics(request: Request) -> Response:
         prometheus_client.generate_latest(svc.metrics.registry),
         media_type=prometheus_client.CONTENT_TYPE_LATEST,
     )
-
-
-routes = [
-    Route("/health", health, methods=["GET"]),
-    Route("/version", version, methods=["GET"]),
-    Route("/ready", ready, methods=["GET"]),
-    Route("/metrics", metrics, methods=["GET", "POST", "PUT", "DELETE"]),
-]
