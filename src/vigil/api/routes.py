@@ -46,6 +46,7 @@ class Op:
     body: Any = None
     returns: Any = None
     summary: str = ""
+    paged: bool = False  # takes limit, continue and the selectors
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +182,7 @@ def kind_routes(cls: type[Resource], special: Mapping[str, Any]) -> list[Route]:
 
     many = list[cls]  # type: ignore[valid-type]
     collection = {
-        "GET": Op(resources.list_page, returns=many, summary=f"List {plural}"),
+        "GET": Op(resources.list_page, returns=many, summary=f"List {plural}", paged=True),
         "POST": Op(resources.create, ok=201, body=cls, summary=f"Create a {cls.TYPE}"),
     }
     item = {
@@ -198,7 +199,9 @@ def kind_routes(cls: type[Resource], special: Mapping[str, Any]) -> list[Route]:
         Route(f"{base}/{item_path}", ops("item", item), cls, plural, name_params=name_params),
     ]
     if cls.NAMESPACED:
-        every = {"GET": Op(resources.list_page, returns=many, summary=f"List all {plural}")}
+        every = {
+            "GET": Op(resources.list_page, returns=many, summary=f"List all {plural}", paged=True)
+        }
         routes.append(Route(f"{CORE}/{plural}", ops("all", every), cls, plural))
     for suffix, sub, methods, *scope in special.get("sub", ()):
         prefix = f"{CORE}/{plural}" if scope == ["all"] else base

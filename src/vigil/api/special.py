@@ -37,7 +37,7 @@ SPECIAL: dict[str, dict[str, Any]] = {
         "ops": {
             # Any authenticated caller: the list is filtered to what the caller may see.
             ("collection", "GET"): Op(
-                namespaces.list_visible, "authenticated", returns=list[Namespace]
+                namespaces.list_visible, "authenticated", returns=list[Namespace], paged=True
             ),
             ("collection", "POST"): Op(namespaces.create, ok=201, body=Namespace),
             ("item", "GET"): Op(namespaces.get_one, "authenticated", returns=Namespace),
@@ -62,7 +62,7 @@ SPECIAL: dict[str, dict[str, Any]] = {
             ("item", "DELETE"): Op(events.remove, ok=204),
         },
         "sub": [
-            ("{entity}", "", {"GET": Op(events.list_for_entity, returns=list[Event])}),
+            ("{entity}", "", {"GET": Op(events.list_for_entity, returns=list[Event], paged=True)}),
         ],
     },
     Silenced.PLURAL: {
