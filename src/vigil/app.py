@@ -31,6 +31,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.auth.services import build_auth
     from vigil.pipeline.eventd import EventProcessor
     from vigil.pipeline.jobs import PeriodicJobs
+    from vigil.pipeline.keepalive import wire
     from vigil.pipeline.runner import PipelineRunner
     from vigil.rbac.authorizer import Authorizer
 
@@ -44,6 +45,9 @@ def build_services(settings: Settings, store: Store) -> Services:
 
     pipeline = PipelineRunner(lookup, settings, metrics)
     events = EventProcessor(store, settings, on_stored=pipeline.submit)
+    # Failing keepalives name the store the way Sensu names its own ("etcd" or "postgres").
+    monitors = wire(store, events, "postgres" if settings.store == "postgres" else "etcd")
+    events.watch_with(monitors.keepalives, monitors.check_ttls)
     # Lapsed login sessions are removed by the leader once a minute (a login also clears the
     # user's own), so the session table does not grow with every login.
     purge = (SESSION_PURGE_INTERVAL, auth.tokens.purge_expired_sessions)

@@ -140,7 +140,8 @@ def _operation(route: Route, method: str, op: Op) -> dict[str, Any]:
     if method == "GET" and op.returns is not None and op.paged:
         operation["parameters"] += LIST_PARAMETERS
     if op.body is not None:
-        operation["requestBody"] = {"required": True, "content": _content(op.body)}
+        body = {"schema": _schema(op.body)}
+        operation["requestBody"] = {"required": True, "content": {op.media: body}}
     if op.auth == "open":
         operation["security"] = [{"basic": []}] if route.path.startswith("/auth") else []
     return operation

@@ -47,6 +47,7 @@ class Op:
     returns: Any = None
     summary: str = ""
     paged: bool = False  # takes limit, continue and the selectors
+    media: str = "application/json"  # of the request body
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,13 @@ def kind_routes(cls: type[Resource], special: Mapping[str, Any]) -> list[Route]:
     item = {
         "GET": Op(resources.get_one, returns=cls, summary=f"Get a {cls.TYPE}"),
         "PUT": Op(resources.replace, ok=201, body=cls, summary=f"Create or replace a {cls.TYPE}"),
-        "PATCH": Op(resources.patch, body="json", returns=cls, summary=f"Merge-patch a {cls.TYPE}"),
+        "PATCH": Op(
+            resources.patch,
+            body="json",
+            returns=cls,
+            summary=f"Merge-patch a {cls.TYPE}",
+            media="application/merge-patch+json",
+        ),
         "DELETE": Op(resources.remove, ok=204, summary=f"Delete a {cls.TYPE}"),
     }
     base = f"{CORE}/namespaces/{{namespace}}/{plural}" if cls.NAMESPACED else f"{CORE}/{plural}"
