@@ -11,7 +11,7 @@ VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
 VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
 export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint bench fuzz clean
 
 install: $(STAMP)
 
@@ -44,6 +44,13 @@ lint: install
 
 bench: install
 	$(PY) -m bench
+
+# schemathesis against a live server from /api/openapi.json, far longer than in `make test`.
+fuzz: install
+	VIGIL_FUZZ_EXAMPLES=$${VIGIL_FUZZ_EXAMPLES:-50} \
+	VIGIL_FUZZ_PHASES=$${VIGIL_FUZZ_PHASES:-examples,coverage,fuzzing,stateful} \
+	VIGIL_FUZZ_TIMEOUT=$${VIGIL_FUZZ_TIMEOUT:-3600} \
+	$(PY) -m pytest -q -p no:cacheprovider tests/api/test_schemathesis.py
 
 clean:
 	rm -rf $(VENV) $(STATE) build *.egg-info

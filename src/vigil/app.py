@@ -17,6 +17,7 @@ from vigil.api.dispatch import Dispatcher
 from vigil.api.middleware import BodyLimit, ErrorsAndMetrics
 from vigil.api.namespace_cache import NamespaceCache
 from vigil.metrics import Metrics
+from vigil.model.common import check_expressions_with
 from vigil.pipeline import js
 from vigil.settings import Settings
 from vigil.store.base import Store
@@ -35,6 +36,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.pipeline.runner import PipelineRunner
     from vigil.rbac.authorizer import Authorizer
 
+    check_expressions_with(js.syntax_error)
     metrics = Metrics()
     store = MeasuredStore(store, metrics.store_latency)
     auth = build_auth(store, settings)

@@ -83,6 +83,7 @@ def _run(url: str, *selection: str) -> str:
     return key
 
 
+@pytest.mark.timeout(int(os.environ.get("VIGIL_FUZZ_TIMEOUT", "600")))
 def test_every_operation_conforms_and_never_fails_on_the_server(server: LiveServer) -> None:
     key = _run(server.url, "--exclude-operation-id-regex", REVOKING)
     # the first pass kept its credential, so it reached the handlers (not just 401s)

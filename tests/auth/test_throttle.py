@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from vigil.api.responses import status_of
 from vigil.auth.throttle import LoginThrottle
 from vigil.errors import TooManyRequests
 from vigil.settings import Settings
@@ -24,7 +25,7 @@ async def test_lockout_ends_and_is_shared_between_backends(store: SQLiteStore) -
     for throttle in (here, there):
         with pytest.raises(TooManyRequests) as info:
             await throttle.check("bob", "10.0.0.1")
-        assert info.value.status == 429
+        assert status_of(info.value) == 429
     assert await here.check("bob", "10.0.0.2") is False
     await asyncio.sleep(1.1)
     assert await here.check("bob", "10.0.0.1") is False

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from vigil.api.responses import status_of
 from vigil.auth.identity import Identity
 from vigil.errors import Forbidden
 from vigil.rbac.attributes import attributes_for
@@ -155,7 +156,7 @@ def test_decide(identity: Identity, method: str, params: dict[str, str], want: s
     with pytest.raises(Forbidden) as info:
         decide(SNAP, attrs)
     assert info.value.message == want
-    assert info.value.status == 403
+    assert status_of(info.value) == 403
 
 
 NAMESPACES = ["default", "dev", "prod"]

@@ -3,10 +3,9 @@ cron schedules, environment variables and JavaScript expressions."""
 
 from __future__ import annotations
 
-import importlib
 import re
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import msgspec
@@ -178,21 +177,21 @@ def validate_env_vars(env_vars: Iterable[str] | None) -> None:
             fail(f"environment variable {entry!r} must be of the form KEY=VALUE")
 
 
-def js_error(expression: str) -> str | None:
-    """Syntax check through the pipeline's JS engine; imported lazily so models load
-    without it, and skipped while that module is not present."""
-    try:
-        engine = importlib.import_module("vigil.pipeline.js")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("vigil.pipeline", "vigil.pipeline.js"):
-            return None
-        raise
-    result: str | None = engine.syntax_error(expression)
-    return result
+# The JavaScript syntax check, passed in at start-up by whoever owns a JS engine
+# (``check_expressions_with(vigil.pipeline.js.syntax_error)``): the model layer has none.
+SyntaxCheck = Callable[[str], str | None]
+_syntax_check: list[SyntaxCheck] = []
+
+
+def check_expressions_with(check: SyntaxCheck | None) -> None:
+    """Install (or, with None, remove) the syntax check ``validate_expressions`` uses."""
+    _syntax_check[:] = [check] if check is not None else []
 
 
 def validate_expressions(expressions: Iterable[str] | None, what: str = "expression") -> None:
+    if not _syntax_check:
+        return
     for expression in expressions or ():
-        reason = js_error(expression)
+        reason = _syntax_check[0](expression)
         if reason:
             fail(f"syntax error in {what} {expression!r}: {reason}")
