@@ -8,7 +8,7 @@ from starlette.responses import Response
 from vigil.api import resources
 from vigil.api.context import Target, services
 from vigil.api.responses import empty
-from vigil.errors import Conflict, InvalidArgument, NotFound
+from vigil.errors import Conflict, NotFound
 from vigil.model.base import Resource, decode, encode
 from vigil.model.registry import REGISTRY, kinds_where
 from vigil.store.base import Delete, ListQuery, Op, Put
@@ -28,11 +28,7 @@ def namespace_ops(name: str) -> list[Op]:
 
 async def _decoded(request: Request, target: Target) -> Resource:
     obj = await resources.decode_body(request, target.cls)
-    if target.name is not None and obj.key_name() != target.name:
-        raise InvalidArgument(
-            f"the name of the resource ({obj.key_name()}) does not match "
-            f"the name of the URI ({target.name})"
-        )
+    resources.agreed(obj.key_name(), target.name, fill=False)
     resources.validated(obj, prefix="")
     return obj
 

@@ -26,6 +26,7 @@ from starlette.responses import Response
 
 from vigil.api.auth import auth_services, client_address
 from vigil.api.context import services
+from vigil.api.resources import agreed
 from vigil.api.responses import empty
 from vigil.auth.accounts import load_user
 from vigil.auth.identity import Identity
@@ -136,11 +137,7 @@ async def replace_user(request: Request) -> Response:
     loaded = await load_user(store, name)
     previous = loaded[0] if loaded else None
     user = await _prepared(await request.body(), previous)
-    if user.username != name:
-        raise InvalidArgument(
-            f"the name of the resource ({user.username}) does not match "
-            f"the name of the URI ({name})"
-        )
+    agreed(user.username, name, fill=False)
     revision = loaded[1] if loaded else 0
     await store.apply([put_of(user, if_revision=revision)])
     await _after_write(auth_services(request), user, previous)
