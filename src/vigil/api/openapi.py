@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from vigil import __version__
 from vigil.api.context import services
+from vigil.api.requests import MAX_LIMIT
 from vigil.api.routes import Op, Route, Router
 
 REF = "#/components/schemas/{name}"
@@ -25,7 +26,8 @@ JSON = "application/json"
 ERROR = "Error"
 # Paging and selectors every paged list takes (Sensu's query parameters).
 LIST_PARAMETERS: list[dict[str, Any]] = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0},
+    {"name": "limit", "in": "query",
+     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT},
      "description": "Items per page; 0 or absent = all. The next page's token comes in "
                     "the Sensu-Continue response header."},
     {"name": "continue", "in": "query", "schema": {"type": "string"},
