@@ -47,9 +47,9 @@ bench: install
 
 # schemathesis against a live server from /api/openapi.json, far longer than in `make test`.
 fuzz: install
-	VIGIL_FUZZ_EXAMPLES=$${VIGIL_FUZZ_EXAMPLES:-50} \
-	VIGIL_FUZZ_PHASES=$${VIGIL_FUZZ_PHASES:-examples,coverage,fuzzing,stateful} \
-	VIGIL_FUZZ_TIMEOUT=$${VIGIL_FUZZ_TIMEOUT:-3600} \
+	VIGIL_SCHEMATHESIS_EXAMPLES=$${VIGIL_SCHEMATHESIS_EXAMPLES:-50} \
+	VIGIL_SCHEMATHESIS_PHASES=$${VIGIL_SCHEMATHESIS_PHASES:-examples,coverage,fuzzing,stateful} \
+	VIGIL_SCHEMATHESIS_TIMEOUT=$${VIGIL_SCHEMATHESIS_TIMEOUT:-3600} \
 	$(PY) -m pytest -q -p no:cacheprovider tests/api/test_schemathesis.py
 
 clean:

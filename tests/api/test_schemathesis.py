@@ -1,10 +1,11 @@
 """schemathesis drives every operation of ``/api/openapi.json`` against a live server of its
 own: no 5xx, and every status, content type and body conforms to the document.
 
-Bounded here (``make test``); ``make fuzz`` raises the budget through ``VIGIL_FUZZ_*``. The
-operations that can revoke the fuzzer's own credential (delete or re-point its API key,
-disable its user, change passwords and groups, cluster roles and bindings) run last, in a
-second pass with a fresh key, so they cannot lock the first pass out.
+Bounded here (``make test``); ``make fuzz`` raises the budget through
+``VIGIL_SCHEMATHESIS_EXAMPLES``, ``_PHASES`` and ``_TIMEOUT``. The operations that can revoke
+the fuzzer's own credential (delete or re-point its API key, disable its user, change
+passwords and groups, cluster roles and bindings) run last, in a second pass with a fresh
+key, so they cannot lock the first pass out.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import pytest
 from tests.support import LiveServer, client_for, token_for
 from vigil.settings import Settings
 
-EXAMPLES = os.environ.get("VIGIL_FUZZ_EXAMPLES", "2")
-PHASES = os.environ.get("VIGIL_FUZZ_PHASES", "examples,fuzzing")
+EXAMPLES = os.environ.get("VIGIL_SCHEMATHESIS_EXAMPLES", "2")
+PHASES = os.environ.get("VIGIL_SCHEMATHESIS_PHASES", "examples,fuzzing")
 CHECKS = ",".join(
     (
         "not_a_server_error",
@@ -83,7 +84,7 @@ def _run(url: str, *selection: str) -> str:
     return key
 
 
-@pytest.mark.timeout(int(os.environ.get("VIGIL_FUZZ_TIMEOUT", "600")))
+@pytest.mark.timeout(int(os.environ.get("VIGIL_SCHEMATHESIS_TIMEOUT", "600")))
 def test_every_operation_conforms_and_never_fails_on_the_server(server: LiveServer) -> None:
     key = _run(server.url, "--exclude-operation-id-regex", REVOKING)
     # the first pass kept its credential, so it reached the handlers (not just 401s)
