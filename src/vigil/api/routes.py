@@ -126,7 +126,10 @@ class Router:
             raise MethodNotAllowed(f"method {method} is not allowed here")
         path_params = dict(zip(route.param_names, values, strict=True))
         namespace = path_params.get("namespace") if route.cls.NAMESPACED else None
-        name = "/".join(path_params[p] for p in route.name_params if p in path_params) or None
+        if route.name_params == ("name",):  # the common case, without a join
+            name = path_params.get("name")
+        else:
+            name = "/".join(path_params[p] for p in route.name_params if p in path_params) or None
         params = {"group": GROUP, "version": VERSION, "resource": route.resource, **path_params}
         if route.subresource:
             params["subresource"] = route.subresource
@@ -156,7 +159,7 @@ def _match(node: _Node, segs: list[str], i: int, values: list[str]) -> Route | N
 
 def _segments(raw_path: bytes) -> list[str]:
     parts = raw_path.decode("latin-1").split("?", 1)[0].split("/")
-    segments = [unquote(p) for p in parts[1:]]
+    segments = [unquote(p) if "%" in p else p for p in parts[1:]]
     if "" in segments or any("\x00" in s for s in segments):
         raise NotFound()  # no name may be empty or hold NUL (PostgreSQL cannot store it)
     return segments
