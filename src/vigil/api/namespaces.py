@@ -54,12 +54,12 @@ async def get_one(request: Request, target: Target) -> Response:
 async def remove(request: Request, target: Target) -> Response:
     store = services(request).store
     name = target.name or ""
-    if await store.get("namespaces", "", name) is None:
+    if await store.get(target.kind, "", name) is None:
         raise NotFound(f"namespace {name} not found")
     for kind in kinds_where(lambda cls: cls.NAMESPACE_CONTENT):
         if await store.list(ListQuery(kind=kind, namespace=name, limit=1)):
             raise Conflict(f"namespace {name} is not empty: it still holds {kind}")
-    ops: list[Op] = [Delete("namespaces", "", name)]
+    ops: list[Op] = [Delete(target.kind, "", name)]
     for op in namespace_ops(name):
         assert isinstance(op, Put)
         ops.append(Delete(op.kind, op.namespace, op.name, missing_ok=True))
@@ -76,5 +76,5 @@ async def list_visible(request: Request, target: Target) -> Response:
     if svc.authorizer is None or identity is None:
         return await resources.list_page(request, target)
     visible = await svc.authorizer.visible_namespaces(identity)
-    records = [r for n in sorted(visible) if (r := await svc.store.get("namespaces", "", n))]
+    records = [r for n in sorted(visible) if (r := await svc.store.get(target.kind, "", n))]
     return await resources.list_records(request, target, records)

@@ -62,7 +62,7 @@ async def replace(request: Request, target: Target) -> Response:
 async def _matching(request: Request, target: Target, field: str) -> Response:
     store = services(request).store
     wanted = target.params[field]
-    records = await store.list(ListQuery(kind="silenced", namespace=target.namespace))
+    records = await store.list(ListQuery(kind=target.kind, namespace=target.namespace))
     keep = [r for r in records if (msgspec.json.decode(r.value).get(field) or "") == wanted]
     return json_response(resources.render_list(target.cls, keep))
 

@@ -25,6 +25,7 @@ from vigil.errors import AlreadyExists, InvalidArgument, PreconditionFailed
 from vigil.locks import KeyedLocks
 from vigil.model.entities import Entity
 from vigil.model.events import Event
+from vigil.model.silenced import Silenced
 from vigil.pipeline import deadlines as dl
 from vigil.pipeline.ids import new_event_id
 from vigil.pipeline.silencing import resolved_expire_on_resolve, silenced_by
@@ -37,9 +38,9 @@ log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 OnStored = Callable[[Doc], object]
 
-EVENTS = "events"
-ENTITIES = "entities"
-SILENCED = "silenced"
+EVENTS = Event.PLURAL
+ENTITIES = Entity.PLURAL
+SILENCED = Silenced.PLURAL
 SILENCES_CHANNEL = "vigil_silenced"
 # How long a namespace's silences are served from memory when no change was announced;
 # writes through any backend announce themselves (``silences_changed``), so this only bounds

@@ -26,6 +26,8 @@ from typing import Any, Protocol
 import msgspec
 
 from vigil.errors import PreconditionFailed
+from vigil.model.entities import Entity
+from vigil.model.events import Event
 from vigil.pipeline.deadlines import (
     BURIAL,
     KEEPALIVE,
@@ -226,8 +228,8 @@ class KeepaliveMonitor:
     async def _missed(self, record: Record, doc: Doc, clock: float) -> int:
         namespace, name = record.namespace, record.name
         now = int(clock)
-        entity_rec = await self.store.get("entities", namespace, name)
-        event_rec = await self.store.get("events", namespace, f"{name}/{KEEPALIVE}")
+        entity_rec = await self.store.get(Entity.PLURAL, namespace, name)
+        event_rec = await self.store.get(Event.PLURAL, namespace, f"{name}/{KEEPALIVE}")
         if entity_rec is None or event_rec is None:  # nothing left to watch
             await self._drop(record)
             return 0
@@ -306,9 +308,9 @@ class CheckTTLMonitor:
     async def _expired(self, record: Record, now: int) -> int:
         namespace, name = record.namespace, record.name
         entity_name = name.partition("/")[0]
-        event_rec = await self.store.get("events", namespace, name)
-        entity_rec = await self.store.get("entities", namespace, entity_name)
-        alive = await self.store.get("events", namespace, f"{entity_name}/{KEEPALIVE}")
+        event_rec = await self.store.get(Event.PLURAL, namespace, name)
+        entity_rec = await self.store.get(Entity.PLURAL, namespace, entity_name)
+        alive = await self.store.get(Event.PLURAL, namespace, f"{entity_name}/{KEEPALIVE}")
         dead = alive is not None and int(msgspec.json.decode(alive.value)["check"]["status"]) > 0
         if event_rec is None or entity_rec is None or dead:
             op = Delete(TTL_KIND, namespace, name, record.revision, missing_ok=True)

@@ -26,6 +26,7 @@ import orjson
 from vigil.auth.identity import Identity
 from vigil.errors import Forbidden
 from vigil.model.base import Resource
+from vigil.model.namespaces import Namespace
 from vigil.model.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 from vigil.model.registry import kinds_where
 from vigil.rbac.attributes import Attributes
@@ -106,7 +107,7 @@ def decide(snap: Snapshot, attrs: Attributes) -> None:
     for binding in snap.cluster_bindings:
         if binding.matches(attrs.identity) and _any_allows(snap.rules(binding), attrs):
             return
-    if not attrs.namespace and attrs.resource != "namespaces":
+    if not attrs.namespace and attrs.resource != Namespace.PLURAL:
         raise Forbidden()
     # A cluster-wide "namespaces" request also visits the bindings of every namespace.
     bindings = snap.bindings.get(attrs.namespace, ()) if attrs.namespace else snap.all_bindings
@@ -134,7 +135,7 @@ def visible(snap: Snapshot, identity: Identity, namespaces: Sequence[str]) -> li
         for rule in _rules_or_none(snap, binding):
             if not rule.allows_verb("get"):
                 continue
-            if rule.allows_resource("namespaces") and rule.resource_names:
+            if rule.allows_resource(Namespace.PLURAL) and rule.resource_names:
                 seen |= rule.resource_names & existing
             elif any(rule.allows_resource(r) for r in kinds_where(_reveals)):
                 return list(namespaces)
@@ -174,7 +175,7 @@ class Authorizer:
     async def visible_namespaces(self, identity: Identity) -> list[str]:
         """For ``GET /namespaces``. None visible is ``[]`` (Sensu answers 500
         ``request unauthorized``; an empty list is what the caller may see)."""
-        records = await self._store.list(ListQuery(kind="namespaces", namespace=""))
+        records = await self._store.list(ListQuery(kind=Namespace.PLURAL, namespace=""))
         return visible(await self.snapshot(), identity, [r.name for r in records])
 
     async def snapshot(self) -> Snapshot:
