@@ -69,6 +69,26 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class Sub:
+    """A sub-resource route of a kind: ``path`` after the collection (``{name}/execute``)."""
+
+    path: str
+    subresource: str  # the RBAC subresource ("" = none)
+    methods: Mapping[str, Op]
+    every_namespace: bool = False  # also served without ``/namespaces/{namespace}``
+
+
+@dataclass(frozen=True, slots=True)
+class Special:
+    """How a kind differs from generic CRUD. ``ops`` maps (shape, method) to its Op, or to
+    None where Sensu has no such route; shapes are ``collection``, ``item`` and ``all``."""
+
+    item: str = "{name}"  # the item path after the collection
+    ops: Mapping[tuple[str, str], Op | None] = field(default_factory=dict)
+    sub: tuple[Sub, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Resolved:
     route: Route
     op: Op
@@ -166,12 +186,12 @@ def _segments(raw_path: bytes) -> list[str]:
 
 
 # --- the table ------------------------------------------------------------------------------
-def kind_routes(cls: type[Resource], special: Mapping[str, Any]) -> list[Route]:
+def kind_routes(cls: type[Resource], special: Special) -> list[Route]:
     """The routes of one kind: generic CRUD with its declared differences and sub-resources."""
     from vigil.api import resources
 
     plural = cls.PLURAL
-    overrides: Mapping[tuple[str, str], Op | None] = special.get("ops", {})
+    overrides = special.ops
 
     def ops(shape: str, generic: dict[str, Op]) -> dict[str, Op]:
         out = dict(generic)
@@ -202,7 +222,7 @@ def kind_routes(cls: type[Resource], special: Mapping[str, Any]) -> list[Route]:
         "DELETE": Op(resources.remove, ok=204, summary=f"Delete a {cls.TYPE}"),
     }
     base = f"{CORE}/namespaces/{{namespace}}/{plural}" if cls.NAMESPACED else f"{CORE}/{plural}"
-    item_path = special.get("item", "{name}")
+    item_path = special.item
     name_params = tuple(p.strip("{}") for p in item_path.split("/"))
     routes = [
         Route(base, ops("collection", collection), cls, plural),
@@ -213,11 +233,11 @@ def kind_routes(cls: type[Resource], special: Mapping[str, Any]) -> list[Route]:
             "GET": Op(resources.list_page, returns=many, summary=f"List all {plural}", paged=True)
         }
         routes.append(Route(f"{CORE}/{plural}", ops("all", every), cls, plural))
-    for suffix, sub, methods, *scope in special.get("sub", ()):
-        prefix = f"{CORE}/{plural}" if scope == ["all"] else base
-        path = f"{prefix}/{suffix}"
+    for sub in special.sub:
+        prefix = f"{CORE}/{plural}" if sub.every_namespace else base
+        path = f"{prefix}/{sub.path}"
         names = name_params if path.startswith(f"{base}/{item_path}") else ()
-        routes.append(Route(path, methods, cls, plural, sub, name_params=names))
+        routes.append(Route(path, sub.methods, cls, plural, sub.subresource, name_params=names))
     return routes
 
 
@@ -227,5 +247,5 @@ def build(extra: Iterable[Route] = ()) -> Router:
 
     routes: list[Route] = []
     for cls in REGISTRY.values():
-        routes += kind_routes(cls, SPECIAL.get(cls.PLURAL, {}))
+        routes += kind_routes(cls, SPECIAL.get(cls.PLURAL, Special()))
     return Router([*routes, *fixed_routes(), *extra])

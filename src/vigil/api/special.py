@@ -1,10 +1,6 @@
-"""What differs from the generic CRUD, per kind, and the routes that serve no kind.
-
-``SPECIAL[plural]`` may hold ``item`` (the item path after the collection, default
-``{name}``), ``ops`` (``(shape, method) -> Op``, or None where Sensu has no such route; shapes
-``collection``, ``item``, ``all``) and ``sub`` (sub-resources: ``(path after the collection,
-RBAC subresource, {method: Op}[, "all"])``; the sub-resource names must be the model's
-``SUBRESOURCES``, a test checks they agree).
+"""What differs from the generic CRUD, per kind (``SPECIAL``), and the routes that serve no
+kind (``fixed_routes``). A kind's sub-resource names must be its model's ``SUBRESOURCES``;
+a test checks they agree.
 """
 
 from __future__ import annotations
@@ -23,7 +19,7 @@ from vigil.api import (
     users,
 )
 from vigil.api import open as open_endpoints
-from vigil.api.routes import CORE, Endpoint, Op, Route, plain
+from vigil.api.routes import CORE, Endpoint, Op, Route, Special, Sub, plain
 from vigil.model.checks import CheckConfig
 from vigil.model.entities import Entity
 from vigil.model.events import Event
@@ -32,9 +28,9 @@ from vigil.model.silenced import Silenced
 from vigil.model.tessen import TessenConfig
 from vigil.model.users import APIKey, User
 
-SPECIAL: dict[str, dict[str, Any]] = {
-    Namespace.PLURAL: {
-        "ops": {
+SPECIAL: dict[str, Special] = {
+    Namespace.PLURAL: Special(
+        ops={
             # Any authenticated caller: the list is filtered to what the caller may see.
             ("collection", "GET"): Op(
                 namespaces.list_visible, "authenticated", returns=list[Namespace], paged=True
@@ -44,78 +40,80 @@ SPECIAL: dict[str, dict[str, Any]] = {
             ("item", "PUT"): Op(namespaces.replace, ok=201, body=Namespace),
             ("item", "DELETE"): Op(namespaces.remove, ok=204),
         },
-    },
-    Entity.PLURAL: {
-        "ops": {
+    ),
+    Entity.PLURAL: Special(
+        ops={
             ("collection", "POST"): Op(entities.create, ok=201, body=Entity),
             ("item", "PUT"): Op(entities.replace, ok=201, body=Entity),
             ("item", "DELETE"): Op(entities.remove, ok=204),
         },
-    },
-    Event.PLURAL: {
-        "item": "{entity}/{check}",
-        "ops": {
+    ),
+    Event.PLURAL: Special(
+        item="{entity}/{check}",
+        ops={
             ("collection", "POST"): Op(events.create, ok=201, body=Event),
             ("item", "PUT"): Op(events.replace, ok=201, body=Event),
             ("item", "POST"): Op(events.replace, ok=201, body=Event),
             ("item", "PATCH"): None,
             ("item", "DELETE"): Op(events.remove, ok=204),
         },
-        "sub": [
-            ("{entity}", "", {"GET": Op(events.list_for_entity, returns=list[Event], paged=True)}),
-        ],
-    },
-    Silenced.PLURAL: {
-        "ops": {
+        sub=(
+            Sub(
+                "{entity}", "", {"GET": Op(events.list_for_entity, returns=list[Event], paged=True)}
+            ),
+        ),
+    ),
+    Silenced.PLURAL: Special(
+        ops={
             ("collection", "POST"): Op(silenced.create, ok=201, body=Silenced),
             ("item", "PUT"): Op(silenced.replace, ok=201, body=Silenced),
             ("item", "PATCH"): None,
         },
-        "sub": [
-            (
+        sub=(
+            Sub(
                 "subscriptions/{subscription}",
                 "subscriptions",
                 {"GET": Op(silenced.by_subscription, returns=list[Silenced])},
             ),
-            ("checks/{check}", "checks", {"GET": Op(silenced.by_check, returns=list[Silenced])}),
-            (
+            Sub("checks/{check}", "checks", {"GET": Op(silenced.by_check, returns=list[Silenced])}),
+            Sub(
                 "checks/{check}",
                 "checks",
                 {"GET": Op(silenced.by_check, returns=list[Silenced])},
-                "all",
+                every_namespace=True,
             ),
-        ],
-    },
-    CheckConfig.PLURAL: {
-        "sub": [
-            (
+        ),
+    ),
+    CheckConfig.PLURAL: Special(
+        sub=(
+            Sub(
                 "{name}/hooks/{hook_type}",
                 "hooks",
                 {"PUT": Op(checks.add_hooks, ok=201, body="json")},
             ),
-            (
+            Sub(
                 "{name}/hooks/{hook_type}/hook/{hook}",
                 "hooks",
                 {"DELETE": Op(checks.remove_hook, ok=204)},
             ),
-            (
+            Sub(
                 "{name}/execute",
                 "execute",
                 {"POST": Op(checks.execute, ok=202, body="json", returns="json")},
             ),
-        ],
-    },
-    User.PLURAL: {
-        "ops": {
+        ),
+    ),
+    User.PLURAL: Special(
+        ops={
             ("collection", "POST"): Op(plain(users.create_user), ok=201, body=User),
             ("item", "PUT"): Op(plain(users.replace_user), ok=201, body=User),
             ("item", "DELETE"): Op(plain(users.disable_user), ok=204, summary="Disable a user"),
             ("item", "PATCH"): None,
         },
-        "sub": [
-            ("{name}/reinstate", "reinstate", {"PUT": Op(plain(users.reinstate_user), ok=201)}),
-            ("{name}/groups", "groups", {"DELETE": Op(plain(users.remove_all_groups), ok=204)}),
-            (
+        sub=(
+            Sub("{name}/reinstate", "reinstate", {"PUT": Op(plain(users.reinstate_user), ok=201)}),
+            Sub("{name}/groups", "groups", {"DELETE": Op(plain(users.remove_all_groups), ok=204)}),
+            Sub(
                 "{name}/groups/{group_name}",
                 "groups",
                 {
@@ -123,29 +121,29 @@ SPECIAL: dict[str, dict[str, Any]] = {
                     "DELETE": Op(plain(users.remove_group), ok=204),
                 },
             ),
-            (
+            Sub(
                 "{name}/password",
                 "password",
                 {"PUT": Op(plain(users.update_password), ok=201, body="json")},
             ),
-            (
+            Sub(
                 "{name}/change_password",
                 "change_password",
                 {"PUT": Op(plain(users.change_password), ok=201, body="json")},
             ),
-            (
+            Sub(
                 "{name}/reset_password",
                 "reset_password",
                 {"PUT": Op(plain(users.reset_password), ok=201, body="json")},
             ),
-        ],
-    },
-    APIKey.PLURAL: {
-        "ops": {
+        ),
+    ),
+    APIKey.PLURAL: Special(
+        ops={
             ("collection", "POST"): Op(plain(apikeys.grant), ok=201, body="json"),
             ("item", "PUT"): None,
         },
-    },
+    ),
 }
 
 
