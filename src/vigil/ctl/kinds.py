@@ -6,15 +6,11 @@ kind the server serves is a kind vigilctl lists, shows, deletes, creates and dum
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from vigil.model.base import Resource
-from vigil.model.namespaces import Namespace
 from vigil.model.registry import REGISTRY
-from vigil.model.users import User
 
 CORE_V2 = "core/v2"
 API_PREFIX = "/api/core/v2"
@@ -73,18 +69,3 @@ def kind_of_type(type_name: str, api_version: str = CORE_V2) -> Kind | None:
     if api_version and api_version != CORE_V2:
         return None
     return find_kind(type_name)
-
-
-def object_name(kind: Kind, obj: Mapping[str, Any]) -> str:
-    """The name a stored object is addressed by (namespaces and users carry no metadata name)."""
-    if kind.type == Namespace.TYPE:
-        return str(obj.get("name", ""))
-    if kind.type == User.TYPE:
-        return str(obj.get("username", ""))
-    meta = obj.get("metadata") or {}
-    return str(meta.get("name", ""))
-
-
-def object_namespace(obj: Mapping[str, Any]) -> str:
-    meta = obj.get("metadata") or {}
-    return str(meta.get("namespace", ""))
