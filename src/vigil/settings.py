@@ -61,6 +61,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
     Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
+    Setting(
+        "handler_user",
+        "nobody",
+        "user pipe handlers and mutators run as when Vigil runs as root ('' = root too)",
+    ),
+    Setting("handler_group", "", "their group ('' = the handler user's primary group)"),
+    Setting(
+        "handler_allow_list",
+        "",
+        "YAML/JSON file of the only commands handlers and mutators may run (agent format)",
+    ),
 )
 
 
@@ -93,6 +104,9 @@ class Settings:
     max_silenced_expiry_time_allowed: int = 86400
     login_max_failures: int = 5
     login_lockout: float = 60.0
+    handler_user: str = "nobody"
+    handler_group: str = ""
+    handler_allow_list: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -377,7 +377,8 @@ def run_mutator(
 ) -> bytes:
     """Run a JavaScript mutator body with ``event`` bound; return the mutated payload.
 
-    ``env_vars`` entries ``K=V`` bind ``K`` to ``V``; a bare ``K`` takes this process's value.
+    ``env_vars`` entries ``K=V`` bind ``K`` to ``V``; a bare ``K`` is bound to "" (the
+    server's own environment is never visible to scripts).
     Returning nothing yields the (possibly modified) event as JSON; a string yields its bytes.
     """
     names, values = _bindings(env_vars)
@@ -389,11 +390,11 @@ def run_mutator(
 def _bindings(env_vars: Sequence[str]) -> tuple[list[str], list[str]]:
     bound: dict[str, str] = {}
     for entry in env_vars:
-        name, sep, value = entry.partition("=")
+        name, _, value = entry.partition("=")
         if not _IDENTIFIER.match(name) or name == "event":
             log.warning("javascript mutator: env var %r is not a usable name, skipped", name)
             continue
-        bound[name] = value if sep else os.environ.get(name, "")
+        bound[name] = value
     return list(bound), list(bound.values())
 
 

@@ -34,6 +34,7 @@ from vigil.pipeline.adapters import (
     Ref,
     RunContext,
 )
+from vigil.pipeline.commands import CommandPolicy
 from vigil.settings import Settings
 
 T = TypeVar("T")
@@ -105,6 +106,7 @@ class PipelineRunner:
     ) -> None:
         self._lookup = lookup
         self._settings = settings
+        self._commands = CommandPolicy.from_settings(settings)
         self._metrics: PipelineMetrics = metrics or _NoMetrics()
         self._registry = registry or default_registry()
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=settings.pipeline_queue_size)
@@ -208,6 +210,7 @@ class PipelineRunner:
             js_timeout=self._settings.js_timeout,
             offload=self._offload,
             log=_EventLog(log, extra),
+            commands=self._commands,
         )
 
     def _offload(self, func: Callable[[], T]) -> Awaitable[T]:
