@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from vigil.app import create_app
-from vigil.bootstrap import require_initialized
+from vigil.bootstrap import agent_has_default_password, require_initialized
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -38,6 +38,11 @@ async def serve(settings: Settings) -> None:
     store = await open_store(settings)
     try:
         await require_initialized(store)
+        if await agent_has_default_password(store):
+            log.warning(
+                "the agent user still has the default password: set another one "
+                "(sensuctl user change-password agent, or vigil init --agent-password)"
+            )
         app = create_app(settings, store)
         config = uvicorn.Config(
             app,

@@ -107,3 +107,7 @@ def test_state_dir_and_files_are_private(server: ServerProcess) -> None:
     assert any(path.name == "vigil.db-wal" for path in files)
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_start_warns_while_the_agent_password_is_the_default(server: ServerProcess) -> None:
+    assert "the agent user still has the default password" in server.logs()
