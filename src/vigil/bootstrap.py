@@ -47,7 +47,9 @@ async def initialize_store(
         )
     marker = Put(*INITIALIZED, value=b"true", if_revision=0)
     try:
-        await store.apply([marker, *seed_ops(admin_username, admin_password, api_key, agent_password)])
+        await store.apply(
+            [marker, *seed_ops(admin_username, admin_password, api_key, agent_password)]
+        )
     except AlreadyExists:
         if not exist_ok:
             raise AlreadyInitialized() from None

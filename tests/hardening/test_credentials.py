@@ -34,4 +34,3 @@ def test_agent_password_from_the_environment_replaces_the_default(tmp_path: Path
         assert WARNING not in server.logs()
     finally:
         server.stop()
-
