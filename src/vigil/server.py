@@ -7,11 +7,14 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from vigil.app import create_app
 from vigil.bootstrap import agent_has_default_password, require_initialized
+from vigil.listener import Limits, protocol_for
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -34,6 +37,36 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
+def uvicorn_config(
+    app: ASGIApp, host: str, port: int, settings: Settings, **options: Any
+) -> uvicorn.Config:
+    """The one uvicorn configuration of every listener (API, agent port, ...): connection cap,
+    header size cap, idle/header/body timeouts (``vigil.listener``), and forwarding headers
+    trusted only from ``--trusted-proxies``. ``options`` add to or override it."""
+    limits = Limits(
+        max_connections=settings.max_connections,
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout=settings.http_header_timeout,
+        body_timeout=settings.http_body_timeout,
+    )
+    trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    base: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "loop": "none",
+        "http": protocol_for(limits),
+        "log_config": None,
+        "access_log": False,
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 10,
+        "timeout_keep_alive": settings.http_idle_timeout,
+        "server_header": False,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or "",
+    }
+    return uvicorn.Config(app, **{**base, **options})
+
+
 async def serve(settings: Settings) -> None:
     store = await open_store(settings)
     try:
@@ -44,18 +77,7 @@ async def serve(settings: Settings) -> None:
                 "(sensuctl user change-password agent, or vigil init --agent-password)"
             )
         app = create_app(settings, store)
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            loop="none",
-            http="httptools",
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=10,
-            server_header=False,
-        )
+        config = uvicorn_config(app, settings.host, settings.port, settings)
         log.info(
             "serving the Sensu API v2",
             extra={"address": settings.api_listen_address, "store": settings.store},

@@ -72,6 +72,16 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "YAML/JSON file of the only commands handlers and mutators may run (agent format)",
     ),
+    Setting("max_connections", 1000, "open connections per listener; beyond it: 503 and close"),
+    Setting("max_header_bytes", 65536, "largest request head (request line + headers), bytes"),
+    Setting("http_idle_timeout", 5, "seconds an idle keep-alive connection stays open"),
+    Setting("http_header_timeout", 10.0, "seconds a client has to send a request's headers"),
+    Setting("http_body_timeout", 60.0, "seconds a client has to send a request's body"),
+    Setting(
+        "trusted_proxies",
+        "",
+        "comma-separated proxy addresses/networks whose X-Forwarded-For is believed",
+    ),
 )
 
 
@@ -107,6 +117,12 @@ class Settings:
     handler_user: str = "nobody"
     handler_group: str = ""
     handler_allow_list: str = ""
+    max_connections: int = 1000
+    max_header_bytes: int = 65536
+    http_idle_timeout: int = 5
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 60.0
+    trusted_proxies: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
