@@ -61,6 +61,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
     Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
+    Setting("login_client_max_failures", 20, "failed logins per client (any user) before a pause"),
+    Setting("login_user_max_failures", 50, "failed logins per user (any client) before a pause"),
+    Setting("login_user_lockout", 10.0, "seconds a user is refused to clients it never used"),
     Setting(
         "handler_user",
         "nobody",
@@ -114,6 +117,9 @@ class Settings:
     max_silenced_expiry_time_allowed: int = 86400
     login_max_failures: int = 5
     login_lockout: float = 60.0
+    login_client_max_failures: int = 20
+    login_user_max_failures: int = 50
+    login_user_lockout: float = 10.0
     handler_user: str = "nobody"
     handler_group: str = ""
     handler_allow_list: str = ""
