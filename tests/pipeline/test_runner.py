@@ -35,6 +35,9 @@ class Counts:
     def filter_error(self) -> None:
         self.filter_errors += 1
 
+    def script_failure(self, reason: str) -> None:
+        pass
+
 
 def event(handlers: list[str] | None = None, *, status: int = 2, **extra: Any) -> Doc:
     return {
