@@ -64,8 +64,8 @@ def test_regexp_statics_do_not_carry_one_namespaces_data_into_another(
     create(admin, a, "filters", metadata={"name": "peek"}, action="allow",
            expressions=["/(secret-\\w+)/.test(event.check.output) || true"])  # fmt: skip
     spool_a = spool_handler(admin, a, "h", tmp_path / "a", filters=["peek"])
-    create(admin, b, "mutators", metadata={"name": "spy"}, type="javascript",
-           eval="return JSON.stringify([RegExp.input, RegExp.lastMatch, typeof leak]);")  # fmt: skip
+    spy = "return JSON.stringify([RegExp.input, RegExp.lastMatch, typeof leak]);"
+    create(admin, b, "mutators", metadata={"name": "spy"}, type="javascript", eval=spy)
     spool_b = spool_handler(admin, b, "h", tmp_path / "b", mutator="spy")
     post_event(admin, a, handlers=["h"], **{"check": {
         "metadata": {"name": "cpu"}, "status": 2, "output": "token secret-abc123",
