@@ -11,7 +11,7 @@ VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
 VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
 export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint bench soak clean
 
 install: $(STAMP)
 
@@ -44,6 +44,11 @@ lint: install
 
 bench: install
 	$(PY) -m bench
+
+# 64 clients, SIGKILL + restart at random moments, SQLite then PostgreSQL; stops by itself.
+SOAK_SECONDS ?= 40
+soak: install
+	$(PY) bench/soak.py --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) $(STATE) build *.egg-info
