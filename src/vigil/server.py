@@ -13,6 +13,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from vigil.app import create_app
+from vigil.auth.throttle import forget_stored_failures
 from vigil.bootstrap import agent_has_default_password, require_initialized
 from vigil.listener import Limits, protocol_for
 from vigil.settings import Settings
@@ -71,6 +72,8 @@ async def serve(settings: Settings) -> None:
     store = await open_store(settings)
     try:
         await require_initialized(store)
+        if removed := await forget_stored_failures(store):
+            log.info("removed %d stored login failure records of an earlier version", removed)
         if await agent_has_default_password(store):
             log.warning(
                 "the agent user still has the default password: set another one "

@@ -7,9 +7,11 @@ import asyncio
 import pytest
 
 from vigil.auth import throttle as throttle_module
-from vigil.auth.throttle import LoginThrottle
+from vigil.auth.throttle import LEGACY_KIND, LoginThrottle, forget_stored_failures
 from vigil.errors import TooManyRequests
 from vigil.settings import Settings
+from vigil.store.base import Put
+from vigil.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.anyio
 
@@ -62,3 +64,9 @@ async def test_records_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         await throttle.failed(f"user{n}", f"10.1.{n // 250}.{n % 250}")
     counters = (throttle._pairs, throttle._clients, throttle._users)
     assert all(len(counter._runs) <= 10 for counter in counters)
+
+
+async def test_failure_rows_of_earlier_versions_are_removed(store: SQLiteStore) -> None:
+    await store.apply([Put(LEGACY_KIND, "", f"u{n}@10.0.0.1", b"{}") for n in range(1500)])
+    assert await forget_stored_failures(store) == 1500
+    assert await store.count(LEGACY_KIND) == 0

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 
 from vigil.errors import TooManyRequests
 from vigil.settings import Settings
+from vigil.store.base import Delete, ListQuery, Store
 
+LEGACY_KIND = "_login_failures"  # where earlier versions stored failures, one row each
 MAX_RECORDS = 100_000  # per counter; each record is ~200 bytes
 KNOWN_CLIENT_TTL = 30 * 86400.0  # seconds a successful client stays exempt from the user lock
 _MAX_KEY = 256  # usernames come from the client: bound what we keep
@@ -123,3 +125,12 @@ class LoginThrottle:
 
 def _pair(username: str, client: str) -> str:
     return f"{username[:_MAX_KEY]}@{client[:_MAX_KEY]}"
+
+
+async def forget_stored_failures(store: Store) -> int:
+    """Delete the failure rows earlier versions stored and never purged; the count removed."""
+    removed = 0
+    while page := await store.list(ListQuery(LEGACY_KIND, limit=1000)):
+        await store.apply([Delete(r.kind, r.namespace, r.name, missing_ok=True) for r in page])
+        removed += len(page)
+    return removed
