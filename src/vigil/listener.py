@@ -33,7 +33,7 @@ class Limits:
     max_connections: int = 1000
     max_header_bytes: int = 65536
     header_timeout: float = 10.0
-    body_timeout: float = 60.0
+    body_timeout: float = 15.0
 
 
 def _reply(status: bytes) -> bytes:

@@ -79,7 +79,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_header_bytes", 65536, "largest request head (request line + headers), bytes"),
     Setting("http_idle_timeout", 5, "seconds an idle keep-alive connection stays open"),
     Setting("http_header_timeout", 10.0, "seconds a client has to send a request's headers"),
-    Setting("http_body_timeout", 60.0, "seconds a client has to send a request's body"),
+    Setting("http_body_timeout", 15.0, "seconds a client has to send a request's body"),
     Setting(
         "trusted_proxies",
         "",
@@ -127,7 +127,7 @@ class Settings:
     max_header_bytes: int = 65536
     http_idle_timeout: int = 5
     http_header_timeout: float = 10.0
-    http_body_timeout: float = 60.0
+    http_body_timeout: float = 15.0
     trusted_proxies: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
