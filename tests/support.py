@@ -126,12 +126,16 @@ class ServerProcess:
     def __init__(self, state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.dashboard_port = free_port()
+        self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}"
         self.args = vigil_cmd(
             "start",
             "--state-dir",
             str(state_dir),
             "--api-listen-address",
             f"127.0.0.1:{self.port}",
+            "--dashboard-port",
+            str(self.dashboard_port),
             *extra,
         )
         self.env = {**os.environ, **(env or {})}

@@ -12,6 +12,7 @@ import uvicorn
 
 from vigil.app import create_app
 from vigil.bootstrap import require_initialized
+from vigil.dashboard.serve import dashboard_beside
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -58,7 +59,8 @@ async def serve(settings: Settings) -> None:
         # uvicorn stops taking requests on SIGTERM/SIGINT, finishes those in flight, then runs
         # the lifespan shutdown (pipeline drain, jobs); the store closes last, after its
         # writer thread has committed everything queued.
-        await _Server(config).serve()
+        async with dashboard_beside(settings, app):
+            await _Server(config).serve()
     finally:
         await store.close()
         log.info("stopped")

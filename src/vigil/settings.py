@@ -61,6 +61,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
     Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
+    Setting("dashboard_host", "127.0.0.1", "host the web dashboard listens on"),
+    Setting("dashboard_port", 3000, "port the web dashboard listens on"),
 )
 
 
@@ -93,6 +95,8 @@ class Settings:
     max_silenced_expiry_time_allowed: int = 86400
     login_max_failures: int = 5
     login_lockout: float = 60.0
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 3000
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
