@@ -65,7 +65,10 @@ def _seed(admin: httpx.Client) -> None:
         assert admin.post(f"{API}/namespaces/default/checks", json=doc).status_code == 201
     for entity, check, status, output in SEEDED:
         doc: dict[str, Any] = {
-            "entity": {"metadata": {"name": entity, "namespace": "default"}, "entity_class": "proxy"},
+            "entity": {
+                "metadata": {"name": entity, "namespace": "default"},
+                "entity_class": "proxy",
+            },
             "check": {
                 "metadata": {"name": check, "namespace": "default"},
                 "status": status,

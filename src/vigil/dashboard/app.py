@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,7 +64,16 @@ class DashboardApp:
         elif path == PERMISSIONS_PATH:
             await self.permissions(scope, receive, send)
         else:
-            await self.static(scope, receive, _with_security_headers(send))
+            await self._static(scope, receive, _with_security_headers(send))
+
+    async def _static(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """StaticFiles raises for a missing file or a wrong method (it expects a Starlette
+        app around it to answer); here the answer is plain text with that status."""
+        try:
+            await self.static(scope, receive, send)
+        except HTTPException as exc:
+            response = PlainTextResponse(exc.detail, status_code=exc.status_code)
+            await response(scope, receive, send)
 
     async def _permissions(self, scope: Scope, receive: Receive, send: Send) -> None:
         """GET ``/dashboard/permissions?namespace=NS``; errors become JSON in the wrapper."""
