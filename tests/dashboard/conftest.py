@@ -79,6 +79,12 @@ def _seed(admin: httpx.Client) -> None:
         }
         response = admin.post(f"{API}/namespaces/default/events", json=doc)
         assert response.status_code == 201, response.text
+    assert admin.post(f"{API}/namespaces", json={"name": "staging"}).status_code == 201
+    staged = {
+        "entity": {"metadata": {"name": "stage-1", "namespace": "staging"}},
+        "check": {"metadata": {"name": "smoke", "namespace": "staging"}, "status": 1},
+    }
+    assert admin.post(f"{API}/namespaces/staging/events", json=staged).status_code == 201
     user = {"username": VIEWER, "password": VIEWER_PASSWORD, "groups": ["viewers"]}
     assert admin.post(f"{API}/users", json=user).status_code == 201
     binding = {

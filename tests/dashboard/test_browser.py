@@ -119,7 +119,7 @@ def test_operator_round_trip(page: Page, dashboard: Dashboard) -> None:
     assert [e for e in console_errors(page) if bad_selector not in e] == []
 
 
-def test_token_refresh_keeps_the_user_signed_in(page: Page, dashboard: Dashboard) -> None:
+def test_token_refresh_and_namespace_switch(page: Page, dashboard: Dashboard) -> None:
     sign_in(page, dashboard, ADMIN, PASSWORD)
     expect(rows(page).first).to_be_visible()
     before = page.evaluate("JSON.parse(sessionStorage.getItem('vigil.session'))")
@@ -128,8 +128,10 @@ def test_token_refresh_keeps_the_user_signed_in(page: Page, dashboard: Dashboard
         "sessionStorage.setItem('vigil.session', JSON.stringify("
         "{...JSON.parse(sessionStorage.getItem('vigil.session')), expires_at: 1}))"
     )
-    page.get_by_role("link", name="Silences").click()
-    expect(page.get_by_role("table", name="Silences")).to_be_visible()
+    page.get_by_label("Namespace").select_option("staging")
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_have_attribute("data-event", "stage-1/smoke")
+    assert "/n/staging/events" in page.url
     after = page.evaluate("JSON.parse(sessionStorage.getItem('vigil.session'))")
     assert after["access_token"] != before["access_token"]
     assert after["refresh_token"] != before["refresh_token"]

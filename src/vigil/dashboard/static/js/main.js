@@ -93,8 +93,13 @@ async function route() {
   updateHeader(page);
   main.replaceChildren();
   const ctx = { namespace, allowed: state.allowed, params: rest, go };
+  const focusedBefore = document.activeElement;
   try {
     state.stop = (await view.render(main, ctx)) || null;
+    // A keyboard user who followed a link lands on the new page, not on a removed node.
+    if (!document.activeElement || document.activeElement === document.body || !document.contains(focusedBefore)) {
+      main.focus({ preventScroll: true });
+    }
   } catch (error) {
     if (error.status !== 401) main.replaceChildren(errorBox(error));
   }
