@@ -5,7 +5,7 @@ import { h } from "../dom.js";
 
 export function render(root, { onSignedIn }) {
   const message = h("p", { class: "error", role: "alert", id: "login-error", hidden: true });
-  const username = h("input", { id: "username", name: "username", autocomplete: "username", required: true, autofocus: true });
+  const username = h("input", { id: "username", name: "username", autocomplete: "username", required: true });
   const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
   const submit = h("button", { type: "submit" }, "Sign in");
   const form = h(

@@ -15,8 +15,8 @@ export async function render(root, { namespace, allowed }) {
   root.append(section);
 
   if (can(allowed, "silenced", "create")) {
-    const subscription = h("input", { id: "new-subscription", placeholder: "entity:web-1, linux, or empty for any" });
-    const check = h("input", { id: "new-check", placeholder: "check name, or empty for any" });
+    const subscription = h("input", { id: "new-subscription", placeholder: "entity:web-1, linux; empty: any" });
+    const check = h("input", { id: "new-check", placeholder: "empty: any check" });
     const reason = h("input", { id: "new-reason" });
     const expire = h("input", { id: "new-expire", type: "number", min: "0", value: "3600" });
     const onResolve = h("input", { id: "new-on-resolve", type: "checkbox" });
