@@ -51,12 +51,16 @@ export async function render(root, { namespace, allowed }) {
     nextButton.disabled = !next;
   }
 
-  prev.addEventListener("click", () => { state.page = Math.max(0, state.page - 1); load(); });
+  const reload = () => load().catch((error) => problem.replaceChildren(errorBox(error)));
+  prev.addEventListener("click", () => {
+    state.page = Math.max(0, state.page - 1);
+    reload();
+  });
   nextButton.addEventListener("click", () => {
     if (!next) return;
     state.tokens[state.page + 1] = next;
     state.page += 1;
-    load();
+    reload();
   });
   await load();
 }

@@ -157,6 +157,11 @@ export async function render(root, { namespace }) {
     nextButton.disabled = !next;
   }
 
+  // Loads started by the user report their failure on the page, never as an unhandled rejection.
+  function reload() {
+    load().catch((error) => problem.replaceChildren(errorBox(error)));
+  }
+
   async function load({ poll = false } = {}) {
     const selectors = selectorsFor(state.filter);
     const url = listUrl(nsPath(namespace, "events"), { limit: state.limit, continue: state.tokens[state.page], ...selectors });
@@ -188,7 +193,7 @@ export async function render(root, { namespace }) {
     state.tokens = [""];
     state.page = 0;
     etag = null;
-    load();
+    reload();
   }
 
   let debounce = null;
@@ -216,7 +221,7 @@ export async function render(root, { namespace }) {
     if (state.page > 0) {
       state.page -= 1;
       etag = null;
-      load();
+      reload();
     }
   });
   nextButton.addEventListener("click", () => {
@@ -225,7 +230,7 @@ export async function render(root, { namespace }) {
     state.tokens.length = state.page + 2;
     state.page += 1;
     etag = null;
-    load();
+    reload();
   });
   const slash = (e) => {
     if (e.key === "/" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) {
