@@ -1,5 +1,5 @@
-"""One real ``vigil start`` (API + dashboard listeners) and one headless Debian chromium per
-module, driven by Playwright; seeded through the public API like any client would."""
+"""One real ``vigil start`` (API + dashboard listeners) for the package and one headless Debian
+chromium per module, driven by Playwright; seeded through the public API like any client would."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def _seed(admin: httpx.Client) -> None:
     assert admin.post(f"{API}/clusterrolebindings", json=binding).status_code == 201
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     state = tmp_path_factory.mktemp("dashboard-state")
     init_state(state)

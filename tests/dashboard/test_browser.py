@@ -100,6 +100,9 @@ def test_operator_round_trip(page: Page, dashboard: Dashboard) -> None:
     # the other pages
     page.get_by_role("link", name="Entities").click()
     expect(page.get_by_role("table", name="Entities")).to_contain_text("db-1")
+    page.get_by_role("link", name="db-1").click()
+    expect(page.get_by_role("table", name="Events of db-1")).to_contain_text("postgres")
+    expect(page.get_by_role("table", name="Events of db-1")).to_contain_text("disk")
     page.get_by_role("link", name="Checks").click()
     page.get_by_role("button", name="Execute disk now").click()
     expect(page.locator("#notice")).to_contain_text("Requested disk")
@@ -161,4 +164,30 @@ def test_view_user_is_offered_no_write_action(page: Page, dashboard: Dashboard) 
     page.get_by_role("link", name="Checks").click()
     expect(page.get_by_role("table", name="Checks")).to_contain_text("postgres")
     expect(page.get_by_role("button", name="Execute postgres now")).to_have_count(0)
+    assert console_errors(page) == []
+
+
+def test_keyboard_alone_signs_in_filters_and_opens_an_event(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(dashboard.url + "/")
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type(ADMIN)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(rows(page).first).to_be_visible()
+    page.keyboard.press("/")
+    expect(page.get_by_label("Filter")).to_be_focused()
+    page.keyboard.type("queue")
+    page.keyboard.press("Enter")
+    expect(rows(page)).to_have_count(1)
+    link = page.locator('tr[data-event="queue-1/rabbitmq"] a.event-link')
+    for _ in range(40):  # Tab through the page until the event's link has the focus
+        page.keyboard.press("Tab")
+        if link.evaluate("el => el === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("queue-1 / rabbitmq")
+    expect(page.locator("#main")).to_be_focused()
     assert console_errors(page) == []

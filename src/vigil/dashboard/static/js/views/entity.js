@@ -11,11 +11,24 @@ export async function render(root, { namespace, params }) {
   root.append(section);
   document.title = `${name} · Vigil`;
 
-  async function load() {
-    const [{ data: entity }, { data: events }] = await Promise.all([
-      request("GET", nsPath(namespace, "entities", name)),
-      request("GET", nsPath(namespace, "events", name)),
+  const etags = [null, null];
+  let last = null;
+
+  async function load(poll = false) {
+    const [one, list] = await Promise.all([
+      request("GET", nsPath(namespace, "entities", name), { etag: poll ? etags[0] : null }),
+      request("GET", nsPath(namespace, "events", name), { etag: poll ? etags[1] : null }),
     ]);
+    if (one.status === 304 && list.status === 304) return;
+    // Never redraw under a keyboard user's focus; the next poll tries again.
+    if (poll && section.contains(document.activeElement)) return;
+    etags[0] = one.etag;
+    etags[1] = list.etag;
+    last = [one.data ?? (last && last[0]), list.data ?? (last && last[1])];
+    draw(...last);
+  }
+
+  function draw(entity, events) {
     const keepalive = (events || []).find((ev) => ev.check.metadata.name === "keepalive");
     const system = entity.system || {};
     section.replaceChildren(
@@ -41,5 +54,5 @@ export async function render(root, { namespace, params }) {
   }
 
   await load();
-  return every(() => load());
+  return every(() => load(true));
 }

@@ -137,7 +137,25 @@ export async function render(root, { namespace }) {
     renderRows();
   }
 
+  // Which focusable element of which row has the focus, so a redraw can put it back.
+  function focusedSpot() {
+    const active = document.activeElement;
+    const row = active && active.closest ? active.closest("tr[data-event]") : null;
+    if (!row || !body.contains(row)) return null;
+    return { key: row.dataset.event, index: [...row.querySelectorAll("a, button")].indexOf(active) };
+  }
+
   function renderRows() {
+    const spot = focusedSpot();
+    draw();
+    if (spot) {
+      const row = [...body.querySelectorAll("tr[data-event]")].find((r) => r.dataset.event === spot.key);
+      const target = row && row.querySelectorAll("a, button")[spot.index];
+      if (target) target.focus({ preventScroll: true });
+    }
+  }
+
+  function draw() {
     const rows = sorted().map((ev) => {
       const silenced = isSilenced(ev, silences.items);
       return h("tr", { class: silenced ? "silenced" : null, dataset: { event: keyOf(ev) } },
