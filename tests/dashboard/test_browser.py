@@ -198,3 +198,49 @@ def test_keyboard_alone_signs_in_filters_and_opens_an_event(
     expect(page.locator("h1")).to_have_text("queue-1 / rabbitmq")
     expect(page.locator("#main")).to_be_focused()
     assert console_errors(page) == []
+
+
+def test_filter_box_and_silence_rules_in_the_page(page: Page, dashboard: Dashboard) -> None:
+    page.goto(dashboard.url + "/")
+    parsed = page.evaluate(
+        """async () => {
+        const { selectorsFor } = await import('/js/filter.js');
+        return [
+          'event.check.status != 0', 'region == "eu"', 'label: app in [a,b]',
+          'field:event.entity.name == "x"', 'web db', '  ', 'we"b',
+        ].map(selectorsFor);
+    }"""
+    )
+    assert parsed == [
+        {"fieldSelector": "event.check.status != 0"},
+        {"labelSelector": 'region == "eu"'},
+        {"labelSelector": "app in [a,b]"},
+        {"fieldSelector": 'event.entity.name == "x"'},
+        {
+            "fieldSelector": '(event.entity.name matches "web" || event.check.name matches "web")'
+            ' && (event.entity.name matches "db" || event.check.name matches "db")'
+        },
+        {},
+        {"fieldSelector": '(event.entity.name matches "web" || event.check.name matches "web")'},
+    ]
+    matched = page.evaluate(
+        """async () => {
+        const { silencesFor } = await import('/js/silencing.js');
+        const ev = {
+          entity: { metadata: { name: 'web-1' }, subscriptions: ['linux', 'entity:web-1'] },
+          check: { metadata: { name: 'http' }, subscriptions: ['linux', 'windows'] },
+        };
+        const now = 1000;
+        const all = [
+          { metadata: { name: 'entity:web-1:http' }, subscription: 'entity:web-1', check: 'http' },
+          { metadata: { name: 'linux:*' }, subscription: 'linux', check: '' },
+          { metadata: { name: 'windows:*' }, subscription: 'windows', check: '' },
+          { metadata: { name: '*:disk' }, subscription: '', check: 'disk' },
+          { metadata: { name: '*:http' }, check: 'http', begin: 2000 },
+          { metadata: { name: 'old' }, subscription: 'linux', check: 'http', expire_at: 999 },
+        ];
+        return silencesFor(ev, all, now).map((s) => s.metadata.name);
+    }"""
+    )
+    assert matched == ["entity:web-1:http", "linux:*"]
+    assert console_errors(page) == []
