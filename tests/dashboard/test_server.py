@@ -103,3 +103,23 @@ def test_a_taken_dashboard_port_stops_start_with_a_clear_message(tmp_path: Path)
         )
     assert result.returncode != 0
     assert f"cannot listen on dashboard address 127.0.0.1:{port}" in result.stderr
+
+
+def test_permissions_follow_namespace_role_bindings(dashboard: Dashboard) -> None:
+    with dashboard.admin() as admin:
+        user = {"username": "stager", "password": "St4ger-pass!", "groups": ["stagers"]}
+        assert admin.post(f"{API}/users", json=user).status_code == 201
+        binding = {
+            "metadata": {"name": "stagers", "namespace": "staging"},
+            "role_ref": {"type": "ClusterRole", "name": "edit"},
+            "subjects": [{"type": "Group", "name": "stagers"}],
+        }
+        response = admin.post(f"{API}/namespaces/staging/rolebindings", json=binding)
+        assert response.status_code == 201, response.text
+    url = f"{dashboard.url}/dashboard/permissions"
+    with client_for(dashboard.url, token_for(dashboard.url, "stager", "St4ger-pass!")) as stager:
+        staging = stager.get(url, params={"namespace": "staging"}).json()["allowed"]
+        assert staging["silenced"] == ["get", "list", "create", "update", "delete"]
+        default = stager.get(url, params={"namespace": "default"}).json()["allowed"]
+        assert default == {kind: [] for kind in default}
+        assert [ns["name"] for ns in stager.get(f"{API}/namespaces").json()] == ["staging"]
