@@ -244,3 +244,20 @@ def test_filter_box_and_silence_rules_in_the_page(page: Page, dashboard: Dashboa
     )
     assert matched == ["entity:web-1:http", "linux:*"]
     assert console_errors(page) == []
+
+
+def test_a_user_of_one_namespace_lands_there(page: Page, dashboard: Dashboard) -> None:
+    with dashboard.admin() as admin:
+        user = {"username": "watcher", "password": "W4tcher-pass!", "groups": ["watchers"]}
+        assert admin.post(f"{API}/users", json=user).status_code == 201
+        binding = {
+            "metadata": {"name": "watchers", "namespace": "staging"},
+            "role_ref": {"type": "ClusterRole", "name": "view"},
+            "subjects": [{"type": "Group", "name": "watchers"}],
+        }
+        assert admin.post(f"{API}/namespaces/staging/rolebindings", json=binding).status_code == 201
+    sign_in(page, dashboard, "watcher", "W4tcher-pass!")
+    expect(rows(page)).to_have_count(1)
+    assert "/n/staging/events" in page.url
+    expect(page.get_by_label("Namespace").locator("option")).to_have_text(["staging"])
+    assert console_errors(page) == []

@@ -27,7 +27,7 @@ export function go(...parts) {
   location.hash = "#/" + parts.map((p) => encodeURIComponent(p)).join("/");
 }
 
-async function loadNamespaces(current) {
+async function knownNamespaces() {
   if (state.known === null) {
     try {
       state.known = await namespaces();
@@ -35,6 +35,18 @@ async function loadNamespaces(current) {
       state.known = [];
     }
   }
+  return state.known;
+}
+
+// The namespace chosen last time if the user may still see it, else the first they may see.
+async function landing() {
+  const known = await knownNamespaces();
+  const last = remembered();
+  return known.includes(last) || !known.length ? last : known[0];
+}
+
+async function loadNamespaces(current) {
+  await knownNamespaces();
   const names = state.known.includes(current) ? state.known : [current, ...state.known];
   select.replaceChildren(...names.map((n) => h("option", { value: n, selected: n === current }, n)));
 }
@@ -64,11 +76,11 @@ async function route() {
     state.namespace = null;
     document.title = "Sign in · Vigil";
     main.replaceChildren();
-    login.render(main, { onSignedIn: () => (parts[0] === "n" ? route() : go("n", remembered(), "events")) });
+    login.render(main, { onSignedIn: async () => (parts[0] === "n" ? route() : go("n", await landing(), "events")) });
     return;
   }
   if (parts[0] !== "n" || !parts[1]) {
-    go("n", remembered(), "events");
+    go("n", await landing(), "events");
     return;
   }
   const [, namespace, page = "events", ...rest] = parts;
