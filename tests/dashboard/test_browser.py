@@ -129,7 +129,7 @@ def test_operator_round_trip(page: Page, dashboard: Dashboard) -> None:
     assert [e for e in console_errors(page) if bad_selector not in e] == []
 
 
-def test_token_refresh_and_namespace_switch(page: Page, dashboard: Dashboard) -> None:
+def test_token_refresh_namespace_switch_and_ended_session(page: Page, dashboard: Dashboard) -> None:
     sign_in(page, dashboard, ADMIN, PASSWORD)
     expect(rows(page).first).to_be_visible()
     before = page.evaluate("JSON.parse(sessionStorage.getItem('vigil.session'))")
@@ -145,7 +145,16 @@ def test_token_refresh_and_namespace_switch(page: Page, dashboard: Dashboard) ->
     after = page.evaluate("JSON.parse(sessionStorage.getItem('vigil.session'))")
     assert after["access_token"] != before["access_token"]
     assert after["refresh_token"] != before["refresh_token"]
+    # a session ended elsewhere (logout through the API) sends the page back to sign-in
+    with httpx.Client(base_url=dashboard.api_url) as other:
+        headers = {"Authorization": f"Bearer {after['access_token']}"}
+        body = {"refresh_token": after["refresh_token"]}
+        assert other.post("/auth/logout", headers=headers, json=body).status_code == 200
     assert console_errors(page) == []
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # the next poll's 401
+    expect(page.locator("#notice")).to_contain_text("Your session has ended")
+    # the browser notes the refused poll and refresh (401); nothing else
+    assert all("401" in error for error in console_errors(page)), console_errors(page)
 
 
 def test_wrong_password_says_so_and_shows_nothing_else(page: Page, dashboard: Dashboard) -> None:

@@ -23,9 +23,9 @@ function saveSession(tokens, username) {
   sessionStorage.setItem(SESSION_KEY, JSON.stringify({ ...tokens, username }));
 }
 
-function endSession() {
+function endSession(reason = "") {
   sessionStorage.removeItem(SESSION_KEY);
-  window.dispatchEvent(new Event("vigil:signedout"));
+  window.dispatchEvent(new CustomEvent("vigil:signedout", { detail: reason }));
 }
 
 async function messageOf(response) {
@@ -121,8 +121,9 @@ export async function request(method, path, { body, etag } = {}) {
   if (response.status === 401) {
     if (await refreshTokens()) response = await send(method, path, body, headers);
     if (response.status === 401) {
-      endSession();
-      throw new ApiError(401, "Your session has ended; please sign in again.");
+      const message = "Your session has ended; please sign in again.";
+      endSession(message);
+      throw new ApiError(401, message);
     }
   }
   const result = {

@@ -2,7 +2,7 @@
 // Routes: #/login, #/n/<namespace>/<page>[/<name>...]
 
 import { currentSession, namespaces, permissions, signOut } from "./api.js";
-import { errorBox, h } from "./dom.js";
+import { errorBox, h, notify } from "./dom.js";
 import * as checks from "./views/checks.js";
 import * as entities from "./views/entities.js";
 import * as entity from "./views/entity.js";
@@ -126,9 +126,10 @@ select.addEventListener("change", () => {
   go("n", select.value, parts[2] || "events");
 });
 document.getElementById("signout").addEventListener("click", () => signOut());
-window.addEventListener("vigil:signedout", () => {
+window.addEventListener("vigil:signedout", (e) => {
   location.hash = "#/login";
   route();
+  if (e.detail) notify(e.detail, "error");
 });
 window.addEventListener("hashchange", route);
 route();
