@@ -14,6 +14,7 @@ BENCHMARKS = [
     ("ingest_bench.py", ["--quick"]),
     ("cluster_bench.py", ["--quick"]),
     ("js_bench.py", ["--n", "50"]),
+    ("dashboard_bench.py", ["--quick"]),
 ]
 
 

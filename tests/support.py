@@ -22,7 +22,7 @@ import uvloop
 
 from vigil.app import create_app
 from vigil.bootstrap import initialize_store
-from vigil.server import uvicorn_config
+from vigil.listener import uvicorn_config
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -120,12 +120,16 @@ class ServerProcess:
     def __init__(self, state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.dashboard_port = free_port()
+        self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}"
         self.args = vigil_cmd(
             "start",
             "--state-dir",
             str(state_dir),
             "--api-listen-address",
             f"127.0.0.1:{self.port}",
+            "--dashboard-port",
+            str(self.dashboard_port),
             *extra,
         )
         self.env = {**os.environ, **(env or {})}

@@ -23,7 +23,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from vigil.settings import Settings
 
 log = logging.getLogger("vigil.listener")
 
@@ -139,3 +143,33 @@ def protocol_for(limits: Limits) -> type[LimitedHttpProtocol]:
     """A protocol class of its own for one listener: its limits and its connection count."""
     attrs: dict[str, Any] = {"limits": limits, "open_connections": set()}
     return type("ListenerProtocol", (LimitedHttpProtocol,), attrs)
+
+
+def uvicorn_config(
+    app: ASGIApp, host: str, port: int, settings: Settings, **options: Any
+) -> uvicorn.Config:
+    """The one uvicorn configuration of every listener (API, agent port, ...): connection cap,
+    header size cap, idle/header/body timeouts (``vigil.listener``), and forwarding headers
+    trusted only from ``--trusted-proxies``. ``options`` add to or override it."""
+    limits = Limits(
+        max_connections=settings.max_connections,
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout=settings.http_header_timeout,
+        body_timeout=settings.http_body_timeout,
+    )
+    trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    base: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "loop": "none",
+        "http": protocol_for(limits),
+        "log_config": None,
+        "access_log": False,
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 10,
+        "timeout_keep_alive": settings.http_idle_timeout,
+        "server_header": False,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or "",
+    }
+    return uvicorn.Config(app, **{**base, **options})

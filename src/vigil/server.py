@@ -7,15 +7,14 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
-from typing import Any
 
 import uvicorn
-from starlette.types import ASGIApp
 
 from vigil.app import create_app
 from vigil.auth.throttle import forget_stored_failures
 from vigil.bootstrap import agent_has_default_password, require_initialized
-from vigil.listener import Limits, protocol_for
+from vigil.dashboard.serve import dashboard_beside
+from vigil.listener import uvicorn_config
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -38,36 +37,6 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
-def uvicorn_config(
-    app: ASGIApp, host: str, port: int, settings: Settings, **options: Any
-) -> uvicorn.Config:
-    """The one uvicorn configuration of every listener (API, agent port, ...): connection cap,
-    header size cap, idle/header/body timeouts (``vigil.listener``), and forwarding headers
-    trusted only from ``--trusted-proxies``. ``options`` add to or override it."""
-    limits = Limits(
-        max_connections=settings.max_connections,
-        max_header_bytes=settings.max_header_bytes,
-        header_timeout=settings.http_header_timeout,
-        body_timeout=settings.http_body_timeout,
-    )
-    trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
-    base: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "loop": "none",
-        "http": protocol_for(limits),
-        "log_config": None,
-        "access_log": False,
-        "lifespan": "on",
-        "timeout_graceful_shutdown": 10,
-        "timeout_keep_alive": settings.http_idle_timeout,
-        "server_header": False,
-        "proxy_headers": bool(trusted),
-        "forwarded_allow_ips": trusted or "",
-    }
-    return uvicorn.Config(app, **{**base, **options})
-
-
 async def serve(settings: Settings) -> None:
     store = await open_store(settings)
     try:
@@ -88,7 +57,8 @@ async def serve(settings: Settings) -> None:
         # uvicorn stops taking requests on SIGTERM/SIGINT, finishes those in flight, then runs
         # the lifespan shutdown (pipeline drain, jobs); the store closes last, after its
         # writer thread has committed everything queued.
-        await _Server(config).serve()
+        async with dashboard_beside(settings, app):
+            await _Server(config).serve()
     finally:
         await store.close()
         log.info("stopped")

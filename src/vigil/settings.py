@@ -85,6 +85,8 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "comma-separated proxy addresses/networks whose X-Forwarded-For is believed",
     ),
+    Setting("dashboard_host", "127.0.0.1", "host the web dashboard listens on"),
+    Setting("dashboard_port", 3000, "port the web dashboard listens on"),
 )
 
 
@@ -129,6 +131,8 @@ class Settings:
     http_header_timeout: float = 10.0
     http_body_timeout: float = 15.0
     trusted_proxies: str = ""
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 3000
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

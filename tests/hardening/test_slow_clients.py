@@ -1,5 +1,5 @@
 """Slow, idle and greedy clients cannot hold the server: real sockets against the real
-listener configuration (``vigil.server.uvicorn_config``), with short limits."""
+listener configuration (``vigil.listener.uvicorn_config``), with short limits."""
 
 from __future__ import annotations
 
