@@ -40,6 +40,9 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 def build_services(settings: Settings, store: Store) -> Services:
+    from vigil.agentd.intake import Intake
+    from vigil.agentd.notices import EntityNotices
+    from vigil.agentd.sessions import AgentRegistry
     from vigil.auth.services import build_auth
     from vigil.pipeline.eventd import EventProcessor
     from vigil.pipeline.jobs import PeriodicJobs
@@ -47,7 +50,9 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.rbac.authorizer import Authorizer
 
     metrics = Metrics()
-    store = MeasuredStore(store, metrics.store_latency)
+    # Entity writes are announced to agent sessions on every backend (vigil.agentd.notices).
+    notices = EntityNotices(MeasuredStore(store, metrics.store_latency))
+    store = notices
     auth = build_auth(store, settings)
 
     async def lookup(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
@@ -69,6 +74,7 @@ def build_services(settings: Settings, store: Store) -> Services:
         events=events,
         pipeline=pipeline,
         jobs=PeriodicJobs(store, settings, events, extra={"session-purge": purge}),
+        agents=AgentRegistry(store, notices, Intake(store, events, metrics), metrics),
     )
 
 
@@ -77,10 +83,11 @@ class VigilApp:
     no router scan, no framework exception layers); everything else, and the lifespan, to
     the Starlette app that serves the open and ``/auth`` routes."""
 
-    def __init__(self, starlette: Starlette, api: ASGIApp) -> None:
+    def __init__(self, starlette: Starlette, api: ASGIApp, agents: ASGIApp) -> None:
         self.starlette = starlette
         self.api = api
         self.state = starlette.state
+        self.agents = agents  # the agent listener, served on its own port (vigil.agentd)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
@@ -100,6 +107,7 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
         try:
             yield
         finally:
+            await svc.agents.close()
             await svc.jobs.stop()
             await svc.pipeline.stop(drain_timeout=5.0)
             await asyncio.to_thread(js.close)
@@ -117,4 +125,6 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
     )
     app.state.vigil = svc
     api = ErrorsAndMetrics(BodyLimit(APIDispatcher(), settings.api_request_limit), svc.metrics)
-    return VigilApp(app, api)
+    from vigil.agentd.listener import build_listener
+
+    return VigilApp(app, api, build_listener(svc))
