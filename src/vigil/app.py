@@ -45,6 +45,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.pipeline.jobs import PeriodicJobs
     from vigil.pipeline.runner import PipelineRunner
     from vigil.rbac.authorizer import Authorizer
+    from vigil.schedulerd import CheckScheduler
 
     metrics = Metrics()
     store = MeasuredStore(store, metrics.store_latency)
@@ -69,6 +70,7 @@ def build_services(settings: Settings, store: Store) -> Services:
         events=events,
         pipeline=pipeline,
         jobs=PeriodicJobs(store, settings, events, extra={"session-purge": purge}),
+        scheduler=CheckScheduler(store, js_timeout=settings.js_timeout),
     )
 
 
@@ -97,9 +99,13 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.pipeline.start()
         await svc.jobs.start()
+        if svc.scheduler is not None:
+            await svc.scheduler.start()
         try:
             yield
         finally:
+            if svc.scheduler is not None:
+                await svc.scheduler.stop()
             await svc.jobs.stop()
             await svc.pipeline.stop(drain_timeout=5.0)
             await asyncio.to_thread(js.close)
