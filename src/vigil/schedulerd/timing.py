@@ -46,10 +46,12 @@ def _local_zone() -> tzinfo:
 def parse_go_duration(text: str) -> int:
     """A Go ``time.ParseDuration`` string in nanoseconds (ValueError when it is not one)."""
     body, sign = text.strip(), 1
-    if body[:1] in "+-":
+    if body and body[0] in "+-":
         sign, body = (-1 if body[0] == "-" else 1), body[1:]
     if body == "0":
         return 0
+    if not body:
+        raise ValueError(f"invalid duration {text!r}")
     total, pos = 0.0, 0
     while pos < len(body):
         match = _DURATION_PART.match(body, pos)
@@ -57,8 +59,6 @@ def parse_go_duration(text: str) -> int:
             raise ValueError(f"invalid duration {text!r}")
         total += float(match.group(1)) * _UNIT_NS[match.group(2)]
         pos = match.end()
-    if not body:
-        raise ValueError(f"invalid duration {text!r}")
     return sign * int(total)
 
 
