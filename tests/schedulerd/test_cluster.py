@@ -4,6 +4,7 @@ connected, round robin rotates across backends, ad hoc reaches every backend's a
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -106,6 +107,6 @@ async def test_round_robin_rotates_across_backends(
         [(t, names[0]) for t in first.times(check)] + [(t, names[1]) for t in second.times(check)]
     )
     who = [name for _, name in runs]
-    assert all(a != b for a, b in zip(who, who[1:], strict=False)), who
-    gaps = [b - a for (a, _), (b, _) in zip(runs, runs[1:], strict=False)]
+    assert all(a != b for a, b in itertools.pairwise(who)), who
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(runs)]
     assert all(gap > 0.5 for gap in gaps), gaps

@@ -6,6 +6,7 @@ Intervals are 1 s; every bound below is a failure guard, not a timing threshold.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -152,8 +153,8 @@ async def test_round_robin_takes_turns(
     assert len(runs) >= 4
     # One agent per tick, alternating (alphabetical rotation over two agents).
     who = [name for _, name in runs]
-    assert all(a != b for a, b in zip(who, who[1:], strict=False)), who
-    gaps = [b - a for (a, _), (b, _) in zip(runs, runs[1:], strict=False)]
+    assert all(a != b for a, b in itertools.pairwise(who)), who
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(runs)]
     assert all(gap > 0.5 for gap in gaps), gaps
 
 
