@@ -249,3 +249,32 @@ def test_outbox_is_bounded_ordered_and_durable(tmp_path: Path) -> None:
     assert [payload for _, _, payload in reopened.peek()] == [b"3", b"4"]
     assert len(reopened) == 2 and reopened.dropped == 2
     reopened.close()
+
+
+def test_thresholds_raise_an_ok_status_with_annotations() -> None:
+    from vigil.agent.thresholds import evaluate
+
+    points = [
+        {"name": "disk", "value": 95.0, "tags": [{"name": "mount", "value": "/"}]},
+        {"name": "load", "value": 0.1, "tags": []},
+    ]
+    rules = [
+        {
+            "name": "disk",
+            "tags": [{"name": "mount", "value": "/"}],
+            "thresholds": [{"max": "80", "status": 1}, {"max": "90", "status": 2}],
+        },
+        {"name": "load", "thresholds": [{"min": "0.5", "status": 1}]},
+        {"name": "absent", "null_status": 1, "thresholds": [{"max": "1", "status": 2}]},
+    ]
+    status, notes = evaluate(0, points, rules)
+    assert status == 2
+    assert notes["sensu.io/output_metric_thresholds/disk.//max/critical"] == (
+        "The value of disk (mount=/) exceeded the configured threshold (max: 90, actual: 95)."
+    )
+    assert "sensu.io/output_metric_thresholds/load/min/warning" in notes
+    assert notes["sensu.io/output_metric_thresholds/absent/null-status/warning"] == (
+        'WARNING : no metric matching "absent" was found; expected max: 1 (status: critical)'
+    )
+    assert notes["sensu.io/notifications/critical"].startswith("The value of disk")
+    assert evaluate(1, points, rules) == (1, {})

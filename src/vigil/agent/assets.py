@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import ssl
 import tarfile
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -88,8 +89,11 @@ def safe_unpack(archive: Path, target: Path) -> None:
 class AssetManager:
     """Installs assets on demand under ``cache_dir``; one download per sha512 at a time."""
 
-    def __init__(self, cache_dir: Path) -> None:
+    def __init__(self, cache_dir: Path, trusted_ca_file: str = "") -> None:
         self.cache_dir = cache_dir
+        self.verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=trusted_ca_file) if trusted_ca_file else True
+        )
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def get_all(
@@ -147,7 +151,9 @@ class AssetManager:
         digest = hashlib.sha512()
         try:
             async with (
-                httpx.AsyncClient(timeout=60.0, follow_redirects=True) as client,
+                httpx.AsyncClient(
+                    timeout=60.0, follow_redirects=True, verify=self.verify
+                ) as client,
                 client.stream("GET", url, headers=headers) as response,
             ):
                 if response.status_code != 200:

@@ -89,6 +89,11 @@ AGENT_SETTINGS: tuple[AgentSetting, ...] = (
     S("events-rate-limit", 10.0, "events per second sent from the outbox", "float"),
     S("events-burst-limit", 10, "event burst sent from the outbox", "int"),
     S("outbox-max-events", 10000, "events kept on disk while disconnected (Vigil)", "int"),
+    S("trusted-ca-file", "", "CA bundle (PEM) for wss:// backends and HTTPS assets"),
+    S("insecure-skip-tls-verify", False, "skip TLS verification (not recommended)", "bool"),
+    S("cert-file", "", "client certificate for TLS authentication"),
+    S("key-file", "", "client key for TLS authentication"),
+    S("max-session-length", 0.0, "reconnect after this long (Go duration; 0 = never)", "duration"),
     S("agent-managed-entity", False, "the agent, not the backend, owns its entity", "bool"),
 )
 del S

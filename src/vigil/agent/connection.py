@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import random
+import ssl
 from dataclasses import dataclass
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -65,15 +66,25 @@ class BackendSelector:
 
 
 def handshake_headers(config: AgentConfig, subscriptions: list[str]) -> dict[str, str]:
-    credentials = base64.b64encode(f"{config.user}:{config.password}".encode()).decode()
-    return {
-        "Sensu-Namespace": config.namespace,
-        "Sensu-AgentName": config.name,
-        "Sensu-User": config.user,
-        "Authorization": f"Basic {credentials}",
-        "Sensu-Subscriptions": ",".join(subscriptions),
-        "Accept": JSON,
-    }
+    """sensu-agent's headers; with a client certificate, no password is sent (as Sensu)."""
+    headers = {"Sensu-Namespace": config.namespace, "Sensu-AgentName": config.name}
+    if not (config.cert_file or config.key_file):
+        credentials = base64.b64encode(f"{config.user}:{config.password}".encode()).decode()
+        headers["Sensu-User"] = config.user
+        headers["Authorization"] = f"Basic {credentials}"
+    headers["Sensu-Subscriptions"] = ",".join(subscriptions)
+    headers["Accept"] = JSON
+    return headers
+
+
+def tls_context(config: AgentConfig) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=config.trusted_ca_file or None)
+    if config.insecure_skip_tls_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if config.cert_file:
+        context.load_cert_chain(config.cert_file, config.key_file or None)
+    return context
 
 
 async def open_session(
@@ -91,6 +102,7 @@ async def open_session(
             max_size=MAX_MESSAGE,
             compression=None,
             user_agent_header=None,
+            ssl=tls_context(config) if url.startswith("wss://") else None,
         )
     except InvalidStatus as exc:
         raise HandshakeRefused(exc.response.status_code) from exc

@@ -25,7 +25,7 @@ import msgspec
 import orjson
 import yaml
 
-from vigil.agent import metricformats
+from vigil.agent import metricformats, thresholds
 from vigil.agent.assets import AssetError, AssetManager, RuntimeAsset, asset_env
 from vigil.agent.tokens import TokenError, substitute, synthesize
 from vigil.errors import InvalidArgument
@@ -337,9 +337,16 @@ class CheckRunner:
         if fmt or handlers:
             event["metrics"] = {}
         if fmt:
-            event["metrics"]["points"] = metricformats.extract(
+            points = metricformats.extract(
                 fmt, result.output, check["executed"], config.get("output_metric_tags")
             )
+            event["metrics"]["points"] = points
+            rules = config.get("output_metric_thresholds") or []
+            if points and rules and check["status"] == 0:
+                check["status"], notes = thresholds.evaluate(0, points, rules)
+                if notes:
+                    meta = event["metadata"]
+                    meta["annotations"] = {**(meta.get("annotations") or {}), **notes}
         if handlers:
             event["metrics"]["handlers"] = list(handlers)
 

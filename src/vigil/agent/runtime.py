@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import re
 import time
 import uuid
@@ -49,7 +50,11 @@ class Agent:
         self.entity = AgentEntity(config)
         self.sequences = Sequences()
         self.outbox = Outbox(cache / "outbox.db", config.outbox_max_events)
-        self.assets = None if config.disable_assets else AssetManager(cache / "assets")
+        self.assets = (
+            None
+            if config.disable_assets
+            else AssetManager(cache / "assets", config.trusted_ca_file)
+        )
         self.runner = CheckRunner(
             agent_name=config.name,
             namespace=config.namespace,
@@ -144,6 +149,10 @@ class Agent:
             asyncio.create_task(self._send_loop(ws)),
             asyncio.create_task(stop.wait()),
         ]
+        if self.config.max_session_length > 0:
+            # Between half the length and the length, so agents started together spread out.
+            length = self.config.max_session_length * (1 - random.random() * 0.5)
+            tasks.append(asyncio.create_task(asyncio.sleep(length)))
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
