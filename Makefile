@@ -4,6 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 STATE  ?= vigil-data
 ADDR   ?= 127.0.0.1:8080
+AGENT_CACHE ?= vigil-agent-cache
 # The API suite runs once per store: make test covers SQLite and PostgreSQL.
 VIGIL_TEST_API_STORES ?= sqlite,postgres
 export VIGIL_TEST_API_STORES
@@ -11,7 +12,7 @@ VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
 VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
 export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run run-agent test test-fast lint bench clean
 
 install: $(STAMP)
 
@@ -31,6 +32,11 @@ run: install
 	@echo ""
 	@$(VENV)/bin/vigil start --state-dir $(STATE) --api-listen-address $(ADDR)
 
+# A vigil-agent for this machine against `make run`'s backend (its agent port 8081).
+run-agent: install
+	@$(VENV)/bin/vigil-agent start --backend-url ws://127.0.0.1:8081 \
+		--subscriptions $${SUBSCRIPTIONS:-linux} --cache-dir $(AGENT_CACHE)
+
 test: install lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
@@ -46,4 +52,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(STATE) build *.egg-info
+	rm -rf $(VENV) $(STATE) $(AGENT_CACHE) build *.egg-info
