@@ -278,3 +278,43 @@ def test_thresholds_raise_an_ok_status_with_annotations() -> None:
     )
     assert notes["sensu.io/notifications/critical"].startswith("The value of disk")
     assert evaluate(1, points, rules) == (1, {})
+
+
+def test_statsd_aggregation_uses_gostatsd_names() -> None:
+    from vigil.agent.inputs import StatsdAggregate
+
+    aggregate = StatsdAggregate()
+    aggregate.add(b"hits:1|c\nhits:2|c|@0.5\nload:3|g\nload:+2|g\nrt:10|ms\nrt:30|ms\nu:a|s\nu:a|s")
+    aggregate.add(b"garbage\nbad:x|c")
+    points = {p["name"]: p["value"] for p in aggregate.points(1700000000, 10.0)}
+    assert points["hits.value"] == 5.0 and points["hits.per_second"] == 0.5
+    assert points["load.value"] == 5.0
+    assert (points["rt.min"], points["rt.max"], points["rt.mean"], points["rt.count"]) == (
+        10.0,
+        30.0,
+        20.0,
+        2.0,
+    )
+    assert points["u.value"] == 1.0
+
+
+def test_1x_check_results_become_events() -> None:
+    from vigil.agent.inputs import BadEvent, prepare_event, translate_1x
+
+    def entity() -> dict[str, object]:
+        return {"metadata": {"name": "me", "namespace": "default"}}
+
+    raw = {"name": "disk", "output": "full", "status": 2, "source": "db1", "handler": "mail"}
+    event = prepare_event(
+        translate_1x(raw, agent="me", namespace="default"),
+        agent="me",
+        namespace="default",
+        entity=entity,
+    )
+    assert event["check"]["proxy_entity_name"] == "db1"
+    assert event["check"]["handlers"] == ["mail"] and event["check"]["interval"] == 1
+    assert event["check"]["processed_by"] == "me" and event["entity"] == entity()
+    assert event["id"] and event["timestamp"]
+    for bad in ({"output": "x"}, {"name": "x"}, []):
+        with pytest.raises(BadEvent):
+            translate_1x(bad, agent="me", namespace="default")

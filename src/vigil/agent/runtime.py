@@ -159,7 +159,9 @@ class Agent:
             self.connected.clear()
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    log.error("session ended by an error: %r", outcome)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(), 2.0)
             log.info("disconnected from backend")
