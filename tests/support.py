@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -63,6 +64,7 @@ class LiveServer:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.app: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the server's, once started
 
     def start(self) -> LiveServer:
         self._thread.start()
@@ -87,6 +89,7 @@ class LiveServer:
             self._error = exc
 
     async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
         store = await open_store(self.settings)
         try:
             await initialize_store(store, ADMIN, PASSWORD, exist_ok=True)
