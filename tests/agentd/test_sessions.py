@@ -85,7 +85,8 @@ async def test_stored_entity_config_is_sent_first(
     }
     assert admin.post("/api/core/v2/namespaces/default/entities", json=body).status_code == 200
     registry = live.app.state.vigil.agents
-    async with StockAgent.connected(live.agent_url, AgentConfig(name, subscriptions=["linux"])) as agent:
+    config = AgentConfig(name, subscriptions=["linux"])
+    async with StockAgent.connected(live.agent_url, config) as agent:
         kind, first = await agent.receive()
         assert kind == "entity_config"
         assert first["metadata"] == {
@@ -129,7 +130,8 @@ async def test_entity_change_is_pushed_and_delete_closes(
     changes: list[str] = []
     registry = live.app.state.vigil.agents
     registry.on_change(changes.append)
-    async with StockAgent.connected(live.agent_url, AgentConfig(name, subscriptions=["linux"])) as agent:
+    config = AgentConfig(name, subscriptions=["linux"])
+    async with StockAgent.connected(live.agent_url, config) as agent:
         await agent.receive()
         await agent.keepalive()
         await agent.receive_type("entity_config")  # registration
