@@ -123,12 +123,16 @@ class ServerProcess:
     def __init__(self, state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.agent_port = free_port()  # so that several backends can run on one host
+        self.agent_url = f"ws://127.0.0.1:{self.agent_port}"
         self.args = vigil_cmd(
             "start",
             "--state-dir",
             str(state_dir),
             "--api-listen-address",
             f"127.0.0.1:{self.port}",
+            "--agent-port",
+            str(self.agent_port),
             *extra,
         )
         self.env = {**os.environ, **(env or {})}
