@@ -59,6 +59,7 @@ class Session:
         self.link = link
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=max(queue_size, 1))
         self.digest = ""  # of the entity config last sent ("" = none stored)
+        self.registered = ""  # the agent state its last keepalive registered (intake)
         self.refreshing = asyncio.Lock()
         self.ended = False
         self._sender: asyncio.Task[None] | None = None
@@ -190,7 +191,9 @@ class AgentRegistry:
         self.metrics.agent_messages_received.labels(message_type[:32]).inc()
         try:
             if message_type == wire.KEEPALIVE:
-                await self.intake.keepalive(payload, session.namespace, session.agent)
+                session.registered = await self.intake.keepalive(
+                    payload, session.namespace, session.agent, session.registered
+                )
             elif message_type == wire.EVENT:
                 await self.intake.event(payload, session.namespace, session.agent)
             else:
