@@ -229,3 +229,57 @@ async def test_send_queue_is_bounded(live: LiveServer, unique: Callable[[str], s
         assert await _on_server(live, flood()) == [True] * 4 + [False] * 7
     metrics = httpx.get(f"{live.url}/metrics").text
     assert 'vigil_agent_messages_dropped_total{type="check_request"} 6.0' in metrics
+
+
+async def test_explicit_nulls_everywhere(
+    live: LiveServer, admin: httpx.Client, unique: Callable[[str], str]
+) -> None:
+    """What Go sends for empty lists and maps: ``null``, read as "not given"."""
+    name = unique("nulls")
+    async with StockAgent.connected(live.agent_url, AgentConfig(name)) as agent:
+        await agent.receive()
+        payload = (
+            agent.keepalive_payload()
+            .replace(b'"pipelines":[]', b'"pipelines":null')
+            .replace(b'"handlers":[]', b'"handlers":null')
+            .replace(
+                b'"metadata":{"name":"keepalive","namespace":"default"}',
+                b'"metadata":{"name":"keepalive","namespace":"default","labels":null}',
+            )
+        )
+        assert payload.count(b"null") > 10
+        await agent.send("keepalive", payload)
+        entity = await _poll(lambda: _get(admin, f"entities/{name}"))
+        assert entity["subscriptions"] == [f"entity:{name}"]
+        event = await _poll(lambda: _get(admin, f"events/{name}/keepalive"))
+        assert event["check"]["handlers"] == ["keepalive"]
+
+
+async def test_a_new_connection_replaces_the_old(
+    live: LiveServer, unique: Callable[[str], str]
+) -> None:
+    name = unique("twice")
+    registry = live.app.state.vigil.agents
+    async with StockAgent.connected(live.agent_url, AgentConfig(name)) as first:
+        await first.receive()
+        async with StockAgent.connected(live.agent_url, AgentConfig(name)) as second:
+            await second.receive()
+            with pytest.raises(ConnectionClosed) as closed:
+                await first.receive(timeout=10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.reason == "replaced by a new connection"
+            assert registry.subscribed("default", f"entity:{name}") == [name]
+        await _poll(lambda: registry.session("default", name) is None)
+
+
+async def test_deregistration_after_disconnect(
+    live: LiveServer, admin: httpx.Client, unique: Callable[[str], str]
+) -> None:
+    name = unique("ephemeral")
+    config = AgentConfig(name, keepalive_warning_timeout=1, deregister=True)
+    async with StockAgent.connected(live.agent_url, config) as agent:
+        await agent.receive()
+        await agent.keepalive()
+        await _poll(lambda: _get(admin, f"entities/{name}"))
+    await _poll(lambda: _get(admin, f"entities/{name}") is None)
+    assert _get(admin, f"events/{name}/keepalive") is None
