@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import shlex
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -283,3 +286,34 @@ async def test_deregistration_after_disconnect(
         await _poll(lambda: _get(admin, f"entities/{name}"))
     await _poll(lambda: _get(admin, f"entities/{name}") is None)
     assert _get(admin, f"events/{name}/keepalive") is None
+
+
+async def test_registration_event_reaches_the_registration_handler(
+    live: LiveServer, admin: httpx.Client, unique: Callable[[str], str], tmp_path: Path
+) -> None:
+    namespace = unique("reg")
+    assert admin.put(
+        f"/api/core/v2/namespaces/{namespace}", json={"name": namespace}
+    ).status_code in (
+        200,
+        201,
+    )
+    out = tmp_path / "registration.json"
+    handler = {
+        "metadata": {"name": "registration", "namespace": namespace},
+        "type": "pipe",
+        "command": f"cat > {shlex.quote(str(out))}",
+    }
+    created = admin.post(f"/api/core/v2/namespaces/{namespace}/handlers", json=handler)
+    assert created.status_code == 201, created.text
+    name = unique("newcomer")
+    async with StockAgent.connected(live.agent_url, AgentConfig(name, namespace)) as agent:
+        await agent.receive()
+        await agent.keepalive()
+        await _poll(lambda: out.exists() and out.stat().st_size > 0)
+    event = json.loads(out.read_text())
+    assert event["check"]["metadata"]["name"] == "registration"
+    assert event["check"]["status"] == 1
+    assert event["entity"]["metadata"]["name"] == name
+    missing = admin.get(f"/api/core/v2/namespaces/{namespace}/events/{name}/registration")
+    assert missing.status_code == 404  # never stored

@@ -29,6 +29,7 @@ from vigil.store.base import Store
 log = logging.getLogger("vigil.agentd")
 
 GOING_AWAY = 1001  # what Sensu's transport sends when it closes a session
+INTERNAL_ERROR = 1011
 
 
 class Link(Protocol):
@@ -154,7 +155,15 @@ class AgentRegistry:
             extra={"agent": session.agent, "namespace": session.namespace},
         )
         try:
-            await self.refresh(session, initial=True)
+            try:
+                await self.refresh(session, initial=True)
+            except Exception:
+                log.exception(
+                    "cannot start the agent session",
+                    extra={"agent": session.agent, "namespace": session.namespace},
+                )
+                await websocket.close(INTERNAL_ERROR, "internal error")
+                return
             session.start_sender()
             await self._receive_loop(session, websocket)
         finally:
