@@ -122,7 +122,7 @@ class Intake:
         name = _name(incoming)
         record = await self.store.get(ENTITIES, namespace, name)
         if record is None:
-            incoming.pop("last_seen", None)
+            incoming["last_seen"] = int(keepalive.get("timestamp") or 0)
             try:
                 await self.store.apply([entity_put(namespace, incoming, 0)])
             except AlreadyExists:
