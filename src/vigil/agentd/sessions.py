@@ -32,6 +32,16 @@ GOING_AWAY = 1001  # what Sensu's transport sends when it closes a session
 INTERNAL_ERROR = 1011
 
 
+_LABELS = frozenset(
+    (wire.KEEPALIVE, wire.EVENT, wire.CHECK_REQUEST, wire.ENTITY_CONFIG, "text", "invalid")
+)
+
+
+def _label(message_type: str) -> str:
+    """Metric label of a message type: agents choose types, so unknown ones share one."""
+    return message_type if message_type in _LABELS else "other"
+
+
 class Link(Protocol):
     """The websocket side a session needs (Starlette's ``WebSocket`` in production)."""
 
@@ -197,7 +207,7 @@ class AgentRegistry:
         except InvalidArgument as exc:
             self._rejected(session, "invalid", exc.message, frame[:200])
             return
-        self.metrics.agent_messages_received.labels(message_type[:32]).inc()
+        self.metrics.agent_messages_received.labels(_label(message_type)).inc()
         try:
             if message_type == wire.KEEPALIVE:
                 session.registered = await self.intake.keepalive(
@@ -210,14 +220,14 @@ class AgentRegistry:
         except VigilError as exc:
             self._rejected(session, message_type, exc.message, payload[:200])
         except Exception:
-            self.metrics.agent_messages_rejected.labels(message_type[:32]).inc()
+            self.metrics.agent_messages_rejected.labels(_label(message_type)).inc()
             log.exception(
                 "error handling message",
                 extra={"agent": session.agent, "namespace": session.namespace},
             )
 
     def _rejected(self, session: Session, kind: str, reason: str, sample: bytes) -> None:
-        self.metrics.agent_messages_rejected.labels(kind[:32]).inc()
+        self.metrics.agent_messages_rejected.labels(_label(kind)).inc()
         log.warning(
             "error handling message",
             extra={
@@ -233,7 +243,7 @@ class AgentRegistry:
         if session.offer(wire.encode(message_type, payload)):
             return True
         if not session.ended:
-            self.metrics.agent_messages_dropped.labels(message_type[:32]).inc()
+            self.metrics.agent_messages_dropped.labels(_label(message_type)).inc()
             log.warning(
                 "agent send queue full, message dropped",
                 extra={
