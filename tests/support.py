@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 import psycopg
-import uvicorn
 import uvloop
 
 from vigil.app import create_app
 from vigil.bootstrap import initialize_store
+from vigil.server import Listeners
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -54,9 +54,12 @@ class LiveServer:
     """The real app under uvicorn, on its own event loop in a thread, on a free port."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings.replace(api_listen_address=f"127.0.0.1:{free_port()}")
+        self.settings = settings.replace(
+            api_listen_address=f"127.0.0.1:{free_port()}", agent_port=free_port()
+        )
         self.url = f"http://{self.settings.api_listen_address}"
-        self._server: uvicorn.Server | None = None
+        self.agent_url = f"ws://127.0.0.1:{self.settings.agent_port}"
+        self._server: Listeners | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.app: Any = None
@@ -74,7 +77,7 @@ class LiveServer:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.stop()
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
@@ -88,16 +91,7 @@ class LiveServer:
         try:
             await initialize_store(store, ADMIN, PASSWORD, exist_ok=True)
             self.app = create_app(self.settings, store)
-            config = uvicorn.Config(
-                self.app,
-                host="127.0.0.1",
-                port=self.settings.port,
-                log_config=None,
-                access_log=False,
-                lifespan="on",
-                loop="none",
-            )
-            self._server = uvicorn.Server(config)
+            self._server = Listeners(self.settings, self.app)  # the API and the agent port
             await self._server.serve()
         finally:
             await store.close()

@@ -43,6 +43,24 @@ class Metrics:
         self.filter_errors = Counter(
             "vigil_pipeline_filter_errors", "Filter evaluations that failed", registry=r
         )
+        self.agent_sessions = Gauge(
+            "vigil_agent_sessions", "Agent websocket sessions on this backend", registry=r
+        )
+        self.agent_messages_received = Counter(
+            "vigil_agent_messages_received", "Frames received from agents", ["type"], registry=r
+        )
+        self.agent_messages_rejected = Counter(
+            "vigil_agent_messages_rejected",
+            "Frames from agents dropped as malformed or invalid",
+            ["type"],
+            registry=r,
+        )
+        self.agent_messages_dropped = Counter(
+            "vigil_agent_messages_dropped",
+            "Frames for agents dropped because the session's send queue was full",
+            ["type"],
+            registry=r,
+        )
 
     # The pipeline runner reports through these (its PipelineMetrics protocol).
     def event_dropped(self) -> None:

@@ -61,6 +61,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
     Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
+    Setting("agent_host", "127.0.0.1", "address the agent websocket listener binds"),
+    Setting("agent_port", 8081, "port of the agent websocket listener"),
+    Setting("agent_send_queue_size", 100, "messages waiting per agent session before drops"),
+    Setting("agent_ping_interval", 30.0, "seconds between websocket pings to each agent"),
+    Setting("agent_ping_timeout", 15.0, "seconds to wait for an agent's pong before closing"),
 )
 
 
@@ -93,6 +98,11 @@ class Settings:
     max_silenced_expiry_time_allowed: int = 86400
     login_max_failures: int = 5
     login_lockout: float = 60.0
+    agent_host: str = "127.0.0.1"
+    agent_port: int = 8081
+    agent_send_queue_size: int = 100
+    agent_ping_interval: float = 30.0
+    agent_ping_timeout: float = 15.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

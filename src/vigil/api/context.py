@@ -13,6 +13,7 @@ from vigil.settings import Settings
 from vigil.store.base import Store
 
 if TYPE_CHECKING:
+    from vigil.agentd.sessions import AgentRegistry
     from vigil.api.namespace_cache import NamespaceCache
     from vigil.auth.services import AuthServices
     from vigil.model.base import Resource
@@ -34,6 +35,8 @@ class Services:
     events: EventProcessor
     pipeline: PipelineRunner
     jobs: PeriodicJobs
+    # The agents connected to this backend (``vigil.agentd.delivery.AgentSessions``).
+    agents: AgentRegistry
     # Patches of one resource queue here instead of racing to the store, where all but
     # one would fail the revision check and retry.
     patch_locks: KeyedLocks = field(default_factory=KeyedLocks)
