@@ -275,9 +275,7 @@ class CheckScheduler:
         row = msgspec.json.decode(record.value)
         if float(row.get("queued", 0)) < self._started - 1.0:
             return  # queued before this backend started: its agents were not there
-        config = dict(row["config"])
-        config["publish"] = True  # ad hoc runs ignore publish
-        await self._publish(config)
+        await self._publish(row["config"])  # ad hoc runs ignore ``publish``
 
     async def _sweep_adhoc(self) -> None:
         now = time.time()
