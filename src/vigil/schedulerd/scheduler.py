@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from vigil.agentd.delivery import AgentSessions
+from vigil.metrics import Metrics
 from vigil.schedulerd import adhoc, timing
 from vigil.schedulerd.proxy import matching_entities, splay_gap
 from vigil.schedulerd.request import build_request
@@ -38,8 +39,11 @@ CheckKey = tuple[str, str]  # (namespace, name)
 class CheckScheduler:
     """Started and stopped by the app; ``attach`` gives it the agent sessions."""
 
-    def __init__(self, store: Store, *, js_timeout: float = 1.0, backend: str = "") -> None:
+    def __init__(
+        self, store: Store, metrics: Metrics, *, js_timeout: float = 1.0, backend: str = ""
+    ) -> None:
         self.store = store
+        self.metrics = metrics
         self.js_timeout = js_timeout
         self.backend = backend or uuid.uuid4().hex
         self.sessions: AgentSessions | None = None
@@ -161,6 +165,9 @@ class CheckScheduler:
             await self._round_robin(check, fire_ns)
         else:
             await self._publish(check)
+        if not check.get("proxy_requests"):  # (proxy requests are spread on purpose)
+            late = max(0, time.time_ns() - fire_ns) / timing.NS
+            self.metrics.scheduler_lateness.observe(late)
 
     # --- what and to whom ----------------------------------------------------------------
     def _local(self, namespace: str, subscriptions: list[str]) -> list[str]:
@@ -241,8 +248,12 @@ class CheckScheduler:
         namespace = str(config["metadata"]["namespace"])
         request = await build_request(self.store, config, int(time.time()))
         payload = msgspec.json.encode(request)
-        for agent in agents:
-            self.sessions.send(namespace, agent, "check_request", payload)
+        queued = sum(
+            self.sessions.send(namespace, agent, "check_request", payload) for agent in agents
+        )
+        self.metrics.check_requests.labels("queued").inc(queued)
+        if queued < len(agents):
+            self.metrics.check_requests.labels("refused").inc(len(agents) - queued)
 
     # --- round-robin membership ----------------------------------------------------------
     def _sessions_changed(self, namespace: str) -> None:
