@@ -143,16 +143,16 @@ class CheckScheduler:
         interval = int(check.get("interval") or 0)
         if not cron and interval <= 0:
             return
+        last = 0  # the instant last fired: a timer that wakes early never fires it twice
         while True:
-            now_ns = time.time_ns()
+            after = max(time.time_ns(), last + 1)
             if cron:
-                now = datetime.fromtimestamp(now_ns / timing.NS, UTC)
-                fire_ns = int(timing.next_cron_fire(cron, now).timestamp() * timing.NS)
+                start = datetime.fromtimestamp(after / timing.NS, UTC)
+                fire_ns = round(timing.next_cron_fire(cron, start).timestamp()) * timing.NS
             else:
-                fire_ns = timing.next_interval_fire(key[1], interval, now_ns)
-                if fire_ns - now_ns < 1_000_000:  # at the tick already: not twice in a row
-                    fire_ns = timing.next_interval_fire(key[1], interval, now_ns + 1_000_000)
+                fire_ns = timing.next_interval_fire(key[1], interval, after)
             await asyncio.sleep(max(0.0, (fire_ns - time.time_ns()) / timing.NS))
+            last = fire_ns
             self._spawn(self._tick(check, fire_ns), f"tick:{key[1]}")
 
     async def _tick(self, check: dict[str, Any], fire_ns: int) -> None:
