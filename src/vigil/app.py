@@ -67,7 +67,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     purge = (SESSION_PURGE_INTERVAL, auth.tokens.purge_expired_sessions)
     agents = AgentRegistry(store, notices, Intake(store, events, metrics), metrics)
     # The scheduler reaches agents only through the AgentSessions seam.
-    scheduler = CheckScheduler(store, js_timeout=settings.js_timeout)
+    scheduler = CheckScheduler(store, metrics, js_timeout=settings.js_timeout)
     scheduler.attach(agents)
     return Services(
         settings=settings,

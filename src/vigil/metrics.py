@@ -61,6 +61,18 @@ class Metrics:
             ["type"],
             registry=r,
         )
+        self.check_requests = Counter(
+            "vigil_scheduler_check_requests",
+            "Check requests the scheduler handed to agent sessions (queued or refused)",
+            ["result"],
+            registry=r,
+        )
+        self.scheduler_lateness = Histogram(
+            "vigil_scheduler_lateness_seconds",
+            "Time from a check's scheduled instant to its requests being queued",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
 
     # The pipeline runner reports through these (its PipelineMetrics protocol).
     def event_dropped(self) -> None:

@@ -87,13 +87,13 @@ async def test_publish_false_runs_only_ad_hoc(
     sub, check = unique("sub"), unique("backup")
     async with connected(live.agent_url, unique("agent"), [sub]) as inbox:
         put_check(admin, check, subscriptions=[sub], publish=False)
-        await quiet(2.5)
+        await quiet(1.5)
         assert inbox.of(check) == []
         response = admin.post(f"{CHECKS}/{check}/execute", json={"check": check})
         assert response.status_code == 202
         assert abs(response.json()["issued"] - time.time()) < 5
         requests = await inbox.wait(check, 1)
-        await quiet(1.5)
+        await quiet(1.0)
         assert len(inbox.of(check)) == 1
     assert requests[0]["config"]["publish"] is False
 
@@ -210,7 +210,7 @@ async def test_subdued_checks_wait_and_changes_apply_without_restart(
               "end": (now + timedelta(hours=1)).isoformat(), "repeat": []}  # fmt: skip
     async with connected(live.agent_url, unique("agent"), [sub]) as inbox:
         put_check(admin, check, subscriptions=[sub], subdues=[window])
-        await quiet(2.5)
+        await quiet(1.5)
         assert inbox.of(check) == []
         put_check(admin, check, subscriptions=[sub])  # the window lifted, no restart
         await inbox.wait(check, 1)
@@ -222,7 +222,7 @@ async def test_subscription_changes_and_deletes_apply_without_restart(
     before, after, check = unique("before"), unique("after"), unique("moved")
     async with connected(live.agent_url, unique("agent"), [after]) as inbox:
         put_check(admin, check, subscriptions=[before])
-        await quiet(2.0)
+        await quiet(1.5)
         assert inbox.of(check) == []
         put_check(admin, check, subscriptions=[after], command="echo moved")
         request = (await inbox.wait(check, 1))[0]
@@ -230,7 +230,7 @@ async def test_subscription_changes_and_deletes_apply_without_restart(
         await admin_delete(admin, check)
         await quiet(0.5)
         count = len(inbox.of(check))
-        await quiet(2.0)
+        await quiet(1.5)
         assert len(inbox.of(check)) == count
 
 

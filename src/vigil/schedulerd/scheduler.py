@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from vigil.agentd.delivery import AgentSessions
+from vigil.metrics import Metrics
 from vigil.schedulerd import adhoc, timing
 from vigil.schedulerd.proxy import matching_entities, splay_gap
 from vigil.schedulerd.request import build_request
@@ -38,8 +39,11 @@ CheckKey = tuple[str, str]  # (namespace, name)
 class CheckScheduler:
     """Started and stopped by the app; ``attach`` gives it the agent sessions."""
 
-    def __init__(self, store: Store, *, js_timeout: float = 1.0, backend: str = "") -> None:
+    def __init__(
+        self, store: Store, metrics: Metrics, *, js_timeout: float = 1.0, backend: str = ""
+    ) -> None:
         self.store = store
+        self.metrics = metrics
         self.js_timeout = js_timeout
         self.backend = backend or uuid.uuid4().hex
         self.sessions: AgentSessions | None = None
@@ -139,16 +143,16 @@ class CheckScheduler:
         interval = int(check.get("interval") or 0)
         if not cron and interval <= 0:
             return
+        last = 0  # the instant last fired: a timer that wakes early never fires it twice
         while True:
-            now_ns = time.time_ns()
+            after = max(time.time_ns(), last + 1)
             if cron:
-                now = datetime.fromtimestamp(now_ns / timing.NS, UTC)
-                fire_ns = int(timing.next_cron_fire(cron, now).timestamp() * timing.NS)
+                start = datetime.fromtimestamp(after / timing.NS, UTC)
+                fire_ns = round(timing.next_cron_fire(cron, start).timestamp()) * timing.NS
             else:
-                fire_ns = timing.next_interval_fire(key[1], interval, now_ns)
-                if fire_ns - now_ns < 1_000_000:  # at the tick already: not twice in a row
-                    fire_ns = timing.next_interval_fire(key[1], interval, now_ns + 1_000_000)
+                fire_ns = timing.next_interval_fire(key[1], interval, after)
             await asyncio.sleep(max(0.0, (fire_ns - time.time_ns()) / timing.NS))
+            last = fire_ns
             self._spawn(self._tick(check, fire_ns), f"tick:{key[1]}")
 
     async def _tick(self, check: dict[str, Any], fire_ns: int) -> None:
@@ -161,6 +165,9 @@ class CheckScheduler:
             await self._round_robin(check, fire_ns)
         else:
             await self._publish(check)
+        if not check.get("proxy_requests"):  # (proxy requests are spread on purpose)
+            late = max(0, time.time_ns() - fire_ns) / timing.NS
+            self.metrics.scheduler_lateness.observe(late)
 
     # --- what and to whom ----------------------------------------------------------------
     def _local(self, namespace: str, subscriptions: list[str]) -> list[str]:
@@ -241,8 +248,12 @@ class CheckScheduler:
         namespace = str(config["metadata"]["namespace"])
         request = await build_request(self.store, config, int(time.time()))
         payload = msgspec.json.encode(request)
-        for agent in agents:
-            self.sessions.send(namespace, agent, "check_request", payload)
+        queued = sum(
+            self.sessions.send(namespace, agent, "check_request", payload) for agent in agents
+        )
+        self.metrics.check_requests.labels("queued").inc(queued)
+        if queued < len(agents):
+            self.metrics.check_requests.labels("refused").inc(len(agents) - queued)
 
     # --- round-robin membership ----------------------------------------------------------
     def _sessions_changed(self, namespace: str) -> None:
@@ -275,9 +286,7 @@ class CheckScheduler:
         row = msgspec.json.decode(record.value)
         if float(row.get("queued", 0)) < self._started - 1.0:
             return  # queued before this backend started: its agents were not there
-        config = dict(row["config"])
-        config["publish"] = True  # ad hoc runs ignore publish
-        await self._publish(config)
+        await self._publish(row["config"])  # ad hoc runs ignore ``publish``
 
     async def _sweep_adhoc(self) -> None:
         now = time.time()
