@@ -16,8 +16,8 @@ from vigil.agent.execution import (
     merge_env,
 )
 from vigil.agent.outbox import Outbox
-from vigil.agent.tokens import TokenError, substitute, synthesize
 from vigil.errors import InvalidArgument
+from vigil.tokens import TokenError, substitute, synthesize
 
 ENTITY = synthesize(
     {

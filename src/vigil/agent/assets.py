@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from vigil.agent.tokens import env_key, substitute, synthesize
+from vigil.tokens import env_key, substitute, synthesize
 
 CHUNK = 1 << 16
 FILTER_TIMEOUT = 1.0

@@ -27,10 +27,10 @@ import yaml
 
 from vigil.agent import metricformats, thresholds
 from vigil.agent.assets import AssetError, AssetManager, RuntimeAsset, asset_env
-from vigil.agent.tokens import TokenError, substitute, synthesize
 from vigil.errors import InvalidArgument
 from vigil.model.checks import CheckConfig
 from vigil.pipeline.commands import run_command
+from vigil.tokens import TokenError, substitute, synthesize
 
 log = logging.getLogger("vigil.agent.checks")
 

@@ -1,4 +1,4 @@
-"""Sensu's token substitution: Go template actions over every string of a check or hook.
+"""Sensu's token substitution: Go template actions over every string of a check, hook or asset.
 
 Supported, as Sensu's checks use them: field paths (``{{ .name }}``, ``{{ .labels.x }}``,
 ``{{ .system.hostname }}``), pipelines into ``default`` (``{{ .labels.x | default "y" }}``),
