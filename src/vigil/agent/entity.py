@@ -86,7 +86,7 @@ class AgentEntity:
         self.config = config
         self._lock = threading.Lock()
         self._remote: dict[str, Any] | None = None
-        self._system: dict[str, Any] = system_facts()
+        self._system: dict[str, Any] = self._facts()
 
     def local_config(self) -> dict[str, Any]:
         c = self.config
@@ -124,8 +124,14 @@ class AgentEntity:
         with self._lock:
             self._remote = None
 
-    def refresh_system(self) -> None:
+    def _facts(self) -> dict[str, Any]:
         facts = system_facts()
+        if self.config.strip_networks:
+            facts["network"] = {"interfaces": None}
+        return facts
+
+    def refresh_system(self) -> None:
+        facts = self._facts()
         with self._lock:
             self._system = facts
 
