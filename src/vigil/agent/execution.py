@@ -229,10 +229,15 @@ class CheckRunner:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def drain(self) -> None:
-        """Let running checks finish (used on a clean stop)."""
-        if self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+    async def drain(self, grace: float = 5.0) -> None:
+        """On a clean stop: running checks get ``grace`` seconds to finish (their results go to
+        the outbox, sent after the next start); the rest are killed with their groups."""
+        if not self.tasks:
+            return
+        _, pending = await asyncio.wait(list(self.tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     # --- running --------------------------------------------------------------------------
     def _new_event(self, request: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
