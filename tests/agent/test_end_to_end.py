@@ -60,6 +60,10 @@ def agent(server: Backend, root: Path) -> Iterator[AgentProcess]:
         "5",
         "--keepalive-critical-timeout",
         "5",
+        "--statsd-flush-interval",
+        "1",
+        "--statsd-event-handlers",
+        "statsd-sink",
     ).start()
     yield process
     process.stop()
@@ -249,6 +253,24 @@ def test_socket_input_reaches_the_backend(admin: httpx.Client, agent: AgentProce
         udp.sendto(b'{"name": "from-udp", "output": "via udp"}', ("127.0.0.1", agent.socket_port))
     assert poll(lambda: event(admin, agent.name, "from-socket"))["check"]["status"] == 2
     assert poll(lambda: event(admin, agent.name, "from-udp"))["check"]["output"] == "via udp"
+
+
+def test_proxy_results_and_statsd(admin: httpx.Client, agent: AgentProcess, root: Path) -> None:
+    sink = root / "statsd.json"
+    put(admin, "handlers", "statsd-sink", {"type": "pipe", "command": f"cat >> {sink}"})
+    with socket.create_connection(("127.0.0.1", agent.socket_port), timeout=10) as conn:
+        conn.sendall(b'{"name": "proxied", "output": "for db1", "source": "db1"}')
+        assert conn.recv(16) == b"ok"
+    found = poll(lambda: event(admin, "db1", "proxied"))
+    assert found["entity"]["entity_class"] == "proxy"
+    assert found["check"]["proxy_entity_name"] == "db1"
+
+    def flushed() -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.sendto(b"e2e.hits:3|c", ("127.0.0.1", agent.statsd_port))
+        return sink.exists() and "e2e.hits.value" in sink.read_text()
+
+    poll(flushed)
 
 
 def test_backend_restart_loses_no_result(server: Backend, agent: AgentProcess, root: Path) -> None:
