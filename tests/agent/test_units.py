@@ -318,3 +318,36 @@ def test_1x_check_results_become_events() -> None:
     for bad in ({"output": "x"}, {"name": "x"}, []):
         with pytest.raises(BadEvent):
             translate_1x(bad, agent="me", namespace="default")
+
+
+async def _tcp_exchange(sockets: object, data: bytes) -> bytes:
+    import asyncio
+
+    server = await asyncio.start_server(sockets.handle_tcp, "127.0.0.1", 0)  # type: ignore[attr-defined]
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    writer.write_eof()
+    answer = await reader.read()
+    writer.close()
+    server.close()
+    return answer
+
+
+@pytest.mark.anyio
+async def test_tcp_socket_answers_as_sensu_agent() -> None:
+    from vigil.agent.inputs import SocketInput
+
+    sent: list[dict[str, object]] = []
+    sockets = SocketInput(
+        agent="me",
+        namespace="default",
+        entity=lambda: {"metadata": {"name": "me"}},
+        send=lambda _t, e: sent.append(e),
+    )
+    assert await _tcp_exchange(sockets, b'{"name": "a", "output": "x"}') == b"ok"
+    assert await _tcp_exchange(sockets, b" ping \n") == b"pong"
+    assert await _tcp_exchange(sockets, b'{"name": "a"}') == b""  # closed, no answer
+    assert await _tcp_exchange(sockets, b'{"name": "trunc') == b"invalid"
+    assert len(sent) == 1

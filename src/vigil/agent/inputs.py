@@ -39,7 +39,7 @@ log = logging.getLogger("vigil.agent.inputs")
 
 TCP_READ_DEADLINE = 5.0
 UDP_MAX = 1500
-PING = re.compile(rb"^\s*ping\s*$")
+PING = re.compile(rb"\s+ping\s+")  # sensu-agent's pattern, searched anywhere
 
 Entity = Callable[[], dict[str, Any]]
 Send = Callable[[str, dict[str, Any]], None]
@@ -222,7 +222,7 @@ class SocketInput:
                     writer.write(b"invalid")
                     break
                 buffer += chunk
-                if PING.match(buffer):
+                if PING.search(buffer):
                     writer.write(b"pong")
                     break
                 try:
@@ -233,8 +233,9 @@ class SocketInput:
                         break
                     continue
                 except (BadEvent, TypeError, ValueError) as exc:
+                    # sensu-agent closes without an answer here ("invalid" is for JSON
+                    # that never completes).
                     log.warning("invalid check result on the socket: %s", exc)
-                    writer.write(b"invalid")
                     break
                 writer.write(b"ok")
                 break
