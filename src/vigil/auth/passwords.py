@@ -37,6 +37,9 @@ _DUMMY_HASH = bcrypt.hashpw(b"vigil-dummy-password", bcrypt.gensalt(COST)).decod
 _VERIFIED_KEY = os.urandom(32)
 _VERIFIED: dict[tuple[str, bytes], None] = {}
 _VERIFIED_MAX = 10_000
+# Checks of one (hash, password) pair running now: a fleet that reconnects at once presents
+# the same password thousands of times before the first check has finished.
+_PENDING: dict[tuple[str, bytes], asyncio.Future[bool]] = {}
 
 
 def _verified_key(password: str, password_hash: str) -> tuple[str, bytes]:
@@ -74,7 +77,18 @@ async def verify_password(password: str, password_hash: str | None) -> bool:
     key = _verified_key(password, password_hash)
     if key in _VERIFIED:
         return True
-    ok = await asyncio.to_thread(verify_password_sync, password, password_hash)
+    pending = _PENDING.get(key)
+    if pending is not None:  # the same check is running: share its answer
+        return await asyncio.shield(pending)
+    pending = _PENDING[key] = asyncio.get_running_loop().create_future()
+    try:
+        ok = await asyncio.to_thread(verify_password_sync, password, password_hash)
+    except BaseException:
+        pending.cancel()
+        raise
+    finally:
+        del _PENDING[key]
+    pending.set_result(ok)
     if ok:
         if len(_VERIFIED) >= _VERIFIED_MAX:
             _VERIFIED.clear()
