@@ -14,6 +14,7 @@ BENCHMARKS = [
     ("ingest_bench.py", ["--quick"]),
     ("cluster_bench.py", ["--quick"]),
     ("agents_bench.py", ["--quick"]),
+    ("agent_sessions_bench.py", ["--quick"]),
     ("agent_bench.py", ["--quick"]),
 ]
 
