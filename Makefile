@@ -4,6 +4,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 STATE  ?= vigil-data
 ADDR   ?= 127.0.0.1:8080
+AGENT_HOST ?= 127.0.0.1
+AGENT_PORT ?= 8081
 # The API suite runs once per store: make test covers SQLite and PostgreSQL.
 VIGIL_TEST_API_STORES ?= sqlite,postgres
 export VIGIL_TEST_API_STORES
@@ -28,8 +30,11 @@ run: install
 	@echo "  curl -u '$(VIGIL_CLUSTER_ADMIN_USERNAME):$(VIGIL_CLUSTER_ADMIN_PASSWORD)' http://$(ADDR)/auth"
 	@echo "or log the CLI in with:"
 	@echo "  $(VENV)/bin/vigilctl configure --url http://$(ADDR) --username '$(VIGIL_CLUSTER_ADMIN_USERNAME)' --password '$(VIGIL_CLUSTER_ADMIN_PASSWORD)' --non-interactive"
+	@echo "Agents connect to ws://$(AGENT_HOST):$(AGENT_PORT) (user agent / P@ssw0rd!), e.g.:"
+	@echo "  sensu-agent start --backend-url ws://$(AGENT_HOST):$(AGENT_PORT) --name web1 --subscriptions linux"
 	@echo ""
-	@$(VENV)/bin/vigil start --state-dir $(STATE) --api-listen-address $(ADDR)
+	@$(VENV)/bin/vigil start --state-dir $(STATE) --api-listen-address $(ADDR) \
+		--agent-host $(AGENT_HOST) --agent-port $(AGENT_PORT)
 
 test: install lint
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -63,6 +64,7 @@ class LiveServer:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.app: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the server's, once started
 
     def start(self) -> LiveServer:
         self._thread.start()
@@ -87,6 +89,7 @@ class LiveServer:
             self._error = exc
 
     async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
         store = await open_store(self.settings)
         try:
             await initialize_store(store, ADMIN, PASSWORD, exist_ok=True)
@@ -120,12 +123,16 @@ class ServerProcess:
     def __init__(self, state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.agent_port = free_port()  # so that several backends can run on one host
+        self.agent_url = f"ws://127.0.0.1:{self.agent_port}"
         self.args = vigil_cmd(
             "start",
             "--state-dir",
             str(state_dir),
             "--api-listen-address",
             f"127.0.0.1:{self.port}",
+            "--agent-port",
+            str(self.agent_port),
             *extra,
         )
         self.env = {**os.environ, **(env or {})}

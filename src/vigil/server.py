@@ -78,7 +78,7 @@ class Listeners:
         self.agents = _Server(
             uvicorn_config(
                 app.agents,
-                settings.agent_host,
+                settings.agent_host.strip("[]"),  # Sensu's docs write "[::]"
                 settings.agent_port,
                 lifespan="off",  # the API server runs the app's lifespan
                 ws="websockets-sansio",

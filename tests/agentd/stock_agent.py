@@ -107,7 +107,11 @@ def check_json(meta: dict[str, Any], **values: Any) -> dict[str, Any]:
     )
     if values.get("cron"):
         check["cron"] = values["cron"]
-    check.update(ttl=values.get("ttl", 0), timeout=values.get("timeout", 0), round_robin=False)
+    check.update(
+        ttl=values.get("ttl", 0),
+        timeout=values.get("timeout", 0),
+        round_robin=bool(values.get("round_robin")),
+    )
     if values.get("duration"):
         check["duration"] = values["duration"]
     check.update(
@@ -131,8 +135,10 @@ def check_json(meta: dict[str, Any], **values: Any) -> dict[str, Any]:
         secrets=None,
         is_silenced=False,
         scheduler="",
-        pipelines=[],
     )
+    if values.get("processed_by"):
+        check["processed_by"] = values["processed_by"]
+    check["pipelines"] = values.get("pipelines") or []
     return check
 
 
@@ -362,6 +368,29 @@ class StockAgent:
 
     async def result(self, check: str, status: int = 0, output: str = "", **values: Any) -> None:
         await self.send("event", self.result_payload(check, status, output, **values))
+
+    def answer_payload(self, request: dict[str, Any], status: int = 0, output: str = "") -> bytes:
+        """The result ``executeCheck`` sends for a ``check_request``: the request's config,
+        its ``issued``, executed now, ``processed_by`` the agent."""
+        config = request["config"]
+        meta = config.get("metadata") or {}
+        copied = (
+            "command", "handlers", "high_flap_threshold", "interval", "low_flap_threshold",
+            "publish", "runtime_assets", "subscriptions", "proxy_entity_name", "cron", "ttl",
+            "timeout", "round_robin", "pipelines",
+        )  # fmt: skip
+        values = {key: config[key] for key in copied if config.get(key) is not None}
+        return self.result_payload(
+            meta.get("name", ""),
+            status,
+            output,
+            **values,
+            issued=request.get("issued", 0),
+            processed_by=self.config.name,
+        )
+
+    async def answer(self, request: dict[str, Any], status: int = 0, output: str = "") -> None:
+        await self.send("event", self.answer_payload(request, status, output))
 
 
 def _headers(headers: Any) -> dict[str, list[str]]:

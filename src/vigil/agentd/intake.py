@@ -86,7 +86,11 @@ class Intake:
         with_own_subscription(entity)
         return event
 
-    async def keepalive(self, payload: bytes, namespace: str, agent: str) -> None:
+    async def keepalive(
+        self, payload: bytes, namespace: str, agent: str, registered: str = ""
+    ) -> str:
+        """Register (unless ``registered``, what the previous keepalive of this session
+        returned, says nothing changed) and hand the keepalive to the monitor."""
         event = self._own(payload, namespace, agent)
         if not event.get("timestamp"):
             raise InvalidArgument("keepalive contains invalid timestamp")
@@ -94,9 +98,12 @@ class Intake:
             raise InvalidArgument("keepalive must contain a check")
         prepared = prepare_incoming(event, namespace, None)
         prepared["check"]["metadata"]["name"] = "keepalive"
-        if prepared["entity"].get("entity_class") == wire.AGENT_CLASS:
+        entity = prepared["entity"]
+        state = wire.digest({field: entity.get(field) for field in _STATE_FIELDS})
+        if entity.get("entity_class") == wire.AGENT_CLASS and state != registered:
             await self.register(prepared, namespace)
         await self.events.ingest(prepared, namespace=namespace)
+        return state
 
     async def event(self, payload: bytes, namespace: str, agent: str) -> None:
         event = self._own(payload, namespace, agent)
@@ -115,7 +122,7 @@ class Intake:
         name = _name(incoming)
         record = await self.store.get(ENTITIES, namespace, name)
         if record is None:
-            incoming.pop("last_seen", None)
+            incoming["last_seen"] = int(keepalive.get("timestamp") or 0)
             try:
                 await self.store.apply([entity_put(namespace, incoming, 0)])
             except AlreadyExists:

@@ -55,9 +55,15 @@ class EntityNotices:
         self._watchers.append(watcher)
 
     async def start(self) -> None:
-        if not self._listening:
-            self._listening = True
+        """Listen for the others' notices; never raises (a store that cannot listen yet
+        keeps trying on its own, see ``Store.listen``)."""
+        if self._listening:
+            return
+        self._listening = True
+        try:
             await self.inner.listen(CHANNEL, self._heard)
+        except Exception:
+            log.warning("cannot listen for entity changes yet")
 
     def _heard(self, payload: str) -> None:
         try:

@@ -29,6 +29,17 @@ from vigil.store.base import Store
 log = logging.getLogger("vigil.agentd")
 
 GOING_AWAY = 1001  # what Sensu's transport sends when it closes a session
+INTERNAL_ERROR = 1011
+
+
+_LABELS = frozenset(
+    (wire.KEEPALIVE, wire.EVENT, wire.CHECK_REQUEST, wire.ENTITY_CONFIG, "text", "invalid")
+)
+
+
+def _label(message_type: str) -> str:
+    """Metric label of a message type: agents choose types, so unknown ones share one."""
+    return message_type if message_type in _LABELS else "other"
 
 
 class Link(Protocol):
@@ -59,6 +70,7 @@ class Session:
         self.link = link
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=max(queue_size, 1))
         self.digest = ""  # of the entity config last sent ("" = none stored)
+        self.registered = ""  # the agent state its last keepalive registered (intake)
         self.refreshing = asyncio.Lock()
         self.ended = False
         self._sender: asyncio.Task[None] | None = None
@@ -153,7 +165,15 @@ class AgentRegistry:
             extra={"agent": session.agent, "namespace": session.namespace},
         )
         try:
-            await self.refresh(session, initial=True)
+            try:
+                await self.refresh(session, initial=True)
+            except Exception:
+                log.exception(
+                    "cannot start the agent session",
+                    extra={"agent": session.agent, "namespace": session.namespace},
+                )
+                await websocket.close(INTERNAL_ERROR, "internal error")
+                return
             session.start_sender()
             await self._receive_loop(session, websocket)
         finally:
@@ -187,10 +207,12 @@ class AgentRegistry:
         except InvalidArgument as exc:
             self._rejected(session, "invalid", exc.message, frame[:200])
             return
-        self.metrics.agent_messages_received.labels(message_type[:32]).inc()
+        self.metrics.agent_messages_received.labels(_label(message_type)).inc()
         try:
             if message_type == wire.KEEPALIVE:
-                await self.intake.keepalive(payload, session.namespace, session.agent)
+                session.registered = await self.intake.keepalive(
+                    payload, session.namespace, session.agent, session.registered
+                )
             elif message_type == wire.EVENT:
                 await self.intake.event(payload, session.namespace, session.agent)
             else:
@@ -198,14 +220,14 @@ class AgentRegistry:
         except VigilError as exc:
             self._rejected(session, message_type, exc.message, payload[:200])
         except Exception:
-            self.metrics.agent_messages_rejected.labels(message_type[:32]).inc()
+            self.metrics.agent_messages_rejected.labels(_label(message_type)).inc()
             log.exception(
                 "error handling message",
                 extra={"agent": session.agent, "namespace": session.namespace},
             )
 
     def _rejected(self, session: Session, kind: str, reason: str, sample: bytes) -> None:
-        self.metrics.agent_messages_rejected.labels(kind[:32]).inc()
+        self.metrics.agent_messages_rejected.labels(_label(kind)).inc()
         log.warning(
             "error handling message",
             extra={
@@ -221,7 +243,7 @@ class AgentRegistry:
         if session.offer(wire.encode(message_type, payload)):
             return True
         if not session.ended:
-            self.metrics.agent_messages_dropped.labels(message_type[:32]).inc()
+            self.metrics.agent_messages_dropped.labels(_label(message_type)).inc()
             log.warning(
                 "agent send queue full, message dropped",
                 extra={
