@@ -59,7 +59,6 @@ class Fleet:
     results_sent: int = 0
     executed: list[int] = field(default_factory=list)  # ``executed`` of every result sent
     keepalives_sent: int = 0
-    connected: set[str] = field(default_factory=set)
     connected_at: dict[str, float] = field(default_factory=dict)
     errors: int = 0
 
@@ -142,7 +141,6 @@ class SimAgent:
                 raise
             except Exception:
                 self.fleet.errors += 1
-            self.fleet.connected.discard(self.name)
             await asyncio.sleep(delay * random.uniform(0.9, 1.1))
             delay = min(delay * 2, RETRY_MAX)
 
@@ -150,7 +148,6 @@ class SimAgent:
         first = await asyncio.wait_for(ws.recv(), 10)
         if not bytes(first).startswith(b"entity_config\n"):
             raise RuntimeError("the first message was not an entity_config")
-        self.fleet.connected.add(self.name)
         self.fleet.connected_at[self.name] = time.monotonic()
         keepalives = asyncio.create_task(self._keepalives(ws))
         try:
@@ -250,13 +247,16 @@ async def timer_noise(seconds: float) -> list[float]:
 
 
 async def connect_all(agents: list[SimAgent], fleet: Fleet, timeout: float) -> float:
+    """Wait until every agent has started a session since ``fleet.connected_at`` was
+    cleared (an entity config received)."""
     start = time.monotonic()
     deadline, report = start + timeout, start + 10
-    while len(fleet.connected) < len(agents):
+    while len(fleet.connected_at) < len(agents):
+        done = len(fleet.connected_at)
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(fleet.connected)}/{len(agents)} agents connected")
+            raise RuntimeError(f"only {done}/{len(agents)} agents connected")
         if time.monotonic() > report:
-            print(f"  {len(fleet.connected)}/{len(agents)} connected", file=sys.stderr)
+            print(f"  {done}/{len(agents)} connected", file=sys.stderr)
             report += 10
         await asyncio.sleep(0.05)
     return time.monotonic() - start
@@ -274,6 +274,19 @@ def agent_user(url: str, token: str, cost: int) -> str:
     httpx.put(f"{url}/api/core/v2/users/bench-agents", json=user,
               headers={"Authorization": f"Bearer {token}"}).raise_for_status()  # fmt: skip
     return "bench-agents"
+
+
+def scheduler_lateness(url: str) -> tuple[float, float]:
+    """(sum, count) of the server's own tick lateness (scheduled instant to requests queued)."""
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    values = {}
+    for line in text.splitlines():
+        if line.startswith("vigil_scheduler_lateness_seconds_"):
+            name, _, value = line.partition(" ")
+            values[name] = float(value)
+    return values.get("vigil_scheduler_lateness_seconds_sum", 0.0), values.get(
+        "vigil_scheduler_lateness_seconds_count", 0.0
+    )
 
 
 async def stored_results(url: str, token: str, first: int, last: int) -> int:
@@ -331,11 +344,13 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
     fleet.receipts.clear()
     cpu0, t0_mono, t0 = server.cpu_seconds(), time.monotonic(), time.time()
     client0 = time.process_time()
+    tick_sum0, ticks0 = scheduler_lateness(server.url)
     noise = asyncio.create_task(timer_noise(args.seconds))
     await asyncio.sleep(args.seconds)
     cpu = (server.cpu_seconds() - cpu0) / (time.monotonic() - t0_mono)
     client_cpu = (time.process_time() - client0) / (time.monotonic() - t0_mono)
     t1 = time.time()
+    tick_sum1, ticks1 = scheduler_lateness(server.url)
     noise_late = await noise
     receipts = list(fleet.receipts)
 
@@ -360,12 +375,11 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
     # Restart the backend in place; the agents come back with the stock back-off.
     print("  restarting the backend", file=sys.stderr)
     restart_at = time.monotonic()
+    fleet.connected_at.clear()  # from here on, only sessions with the new process count
     server.stop()
     server.start()
     await server.ready()
     ready_at = time.monotonic()
-    for agent in agents:
-        fleet.connected_at.pop(agent.name, None)
     try:
         await connect_all(agents, fleet, timeout=args.reconnect_timeout)
     except RuntimeError as exc:
@@ -390,6 +404,9 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
         "lateness_p50_ms": round(percentile(lateness, 0.5) * 1000, 1),
         "lateness_p99_ms": round(percentile(lateness, 0.99) * 1000, 1),
         "lateness_max_ms": round(max(lateness, default=float("nan")) * 1000, 1),
+        "server_tick_to_queued_mean_ms": round(
+            (tick_sum1 - tick_sum0) / max(1.0, ticks1 - ticks0) * 1000, 2
+        ),
         "timer_noise_p50_ms": round(percentile(noise_late, 0.5) * 1000, 1),
         "timer_noise_p99_ms": round(percentile(noise_late, 0.99) * 1000, 1),
         "results_sent_in_window": results_sent,
