@@ -13,6 +13,7 @@ BENCHMARKS = [
     ("list_bench.py", ["--quick"]),
     ("ingest_bench.py", ["--quick"]),
     ("cluster_bench.py", ["--quick"]),
+    ("agent_sessions_bench.py", ["--quick"]),
     ("agents_bench.py", ["--quick"]),
 ]
 
