@@ -13,8 +13,8 @@ BENCHMARKS = [
     ("list_bench.py", ["--quick"]),
     ("ingest_bench.py", ["--quick"]),
     ("cluster_bench.py", ["--quick"]),
-    ("agents_bench.py", ["--quick"]),
     ("agent_sessions_bench.py", ["--quick"]),
+    ("agents_bench.py", ["--quick"]),
     ("agent_bench.py", ["--quick"]),
 ]
 

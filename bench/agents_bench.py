@@ -45,6 +45,7 @@ SUBSCRIPTION = "bench"
 KEEPALIVE_INTERVAL = 20
 RETRY_MIN, RETRY_MAX = 1.0, 120.0  # the stock agent's reconnect back-off
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+AGENT_PASSWORD = "P@ssw0rd!"
 
 
 # --- one simulated agent ---------------------------------------------------------------------
@@ -58,7 +59,6 @@ class Fleet:
     results_sent: int = 0
     executed: list[int] = field(default_factory=list)  # ``executed`` of every result sent
     keepalives_sent: int = 0
-    connected: set[str] = field(default_factory=set)
     connected_at: dict[str, float] = field(default_factory=dict)
     errors: int = 0
 
@@ -82,15 +82,15 @@ def _entity(name: str) -> dict[str, Any]:
 
 
 class SimAgent:
-    def __init__(self, name: str, url: str, fleet: Fleet) -> None:
+    def __init__(self, name: str, url: str, fleet: Fleet, user: str) -> None:
         self.name, self.url, self.fleet = name, url, fleet
         self.entity = _entity(name)
         self.sequence = 0
-        token = base64.b64encode(b"agent:P@ssw0rd!").decode()
+        token = base64.b64encode(f"{user}:{AGENT_PASSWORD}".encode()).decode()
         self.headers = {
             "Sensu-Namespace": "default",
             "Sensu-AgentName": name,
-            "Sensu-User": "agent",
+            "Sensu-User": user,
             "Sensu-Subscriptions": SUBSCRIPTION,
             "Authorization": f"Basic {token}",
             "Accept": "application/octet-stream",
@@ -141,7 +141,6 @@ class SimAgent:
                 raise
             except Exception:
                 self.fleet.errors += 1
-            self.fleet.connected.discard(self.name)
             await asyncio.sleep(delay * random.uniform(0.9, 1.1))
             delay = min(delay * 2, RETRY_MAX)
 
@@ -149,7 +148,6 @@ class SimAgent:
         first = await asyncio.wait_for(ws.recv(), 10)
         if not bytes(first).startswith(b"entity_config\n"):
             raise RuntimeError("the first message was not an entity_config")
-        self.fleet.connected.add(self.name)
         self.fleet.connected_at[self.name] = time.monotonic()
         keepalives = asyncio.create_task(self._keepalives(ws))
         try:
@@ -249,13 +247,46 @@ async def timer_noise(seconds: float) -> list[float]:
 
 
 async def connect_all(agents: list[SimAgent], fleet: Fleet, timeout: float) -> float:
+    """Wait until every agent has started a session since ``fleet.connected_at`` was
+    cleared (an entity config received)."""
     start = time.monotonic()
-    deadline = start + timeout
-    while len(fleet.connected) < len(agents):
+    deadline, report = start + timeout, start + 10
+    while len(fleet.connected_at) < len(agents):
+        done = len(fleet.connected_at)
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(fleet.connected)}/{len(agents)} agents connected")
+            raise RuntimeError(f"only {done}/{len(agents)} agents connected")
+        if time.monotonic() > report:
+            print(f"  {done}/{len(agents)} connected", file=sys.stderr)
+            report += 10
         await asyncio.sleep(0.05)
     return time.monotonic() - start
+
+
+def agent_user(url: str, token: str, cost: int) -> str:
+    """The agents' user: the seeded ``agent`` at Sensu's cost (10), else a member of
+    ``system:agents`` whose bcrypt hash has ``cost`` (cheaper handshakes)."""
+    if cost == 10:
+        return "agent"
+    import bcrypt
+
+    digest = bcrypt.hashpw(AGENT_PASSWORD.encode(), bcrypt.gensalt(cost)).decode()
+    user = {"username": "bench-agents", "password_hash": digest, "groups": ["system:agents"]}
+    httpx.put(f"{url}/api/core/v2/users/bench-agents", json=user,
+              headers={"Authorization": f"Bearer {token}"}).raise_for_status()  # fmt: skip
+    return "bench-agents"
+
+
+def scheduler_lateness(url: str) -> tuple[float, float]:
+    """(sum, count) of the server's own tick lateness (scheduled instant to requests queued)."""
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    values = {}
+    for line in text.splitlines():
+        if line.startswith("vigil_scheduler_lateness_seconds_"):
+            name, _, value = line.partition(" ")
+            values[name] = float(value)
+    return values.get("vigil_scheduler_lateness_seconds_sum", 0.0), values.get(
+        "vigil_scheduler_lateness_seconds_count", 0.0
+    )
 
 
 async def stored_results(url: str, token: str, first: int, last: int) -> int:
@@ -294,7 +325,10 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
     rss_before = server.rss_mb()
 
     fleet = Fleet()
-    agents = [SimAgent(f"bench-agent-{i:05d}", server.agent_url, fleet) for i in range(args.agents)]
+    user = agent_user(server.url, token, args.bcrypt_cost)
+    agents = [
+        SimAgent(f"bench-agent-{i:05d}", server.agent_url, fleet, user) for i in range(args.agents)
+    ]
     tasks: list[asyncio.Task[None]] = []
     connect_started = time.monotonic()
     for start in range(0, len(agents), args.ramp):
@@ -302,6 +336,7 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
         await asyncio.sleep(0.1)
     await connect_all(agents, fleet, timeout=1800)
     connect_seconds = time.monotonic() - connect_started
+    print("  all connected; measuring", file=sys.stderr)
     await asyncio.sleep(2)
     rss_after = server.rss_mb()
 
@@ -309,11 +344,13 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
     fleet.receipts.clear()
     cpu0, t0_mono, t0 = server.cpu_seconds(), time.monotonic(), time.time()
     client0 = time.process_time()
+    tick_sum0, ticks0 = scheduler_lateness(server.url)
     noise = asyncio.create_task(timer_noise(args.seconds))
     await asyncio.sleep(args.seconds)
     cpu = (server.cpu_seconds() - cpu0) / (time.monotonic() - t0_mono)
     client_cpu = (time.process_time() - client0) / (time.monotonic() - t0_mono)
     t1 = time.time()
+    tick_sum1, ticks1 = scheduler_lateness(server.url)
     noise_late = await noise
     receipts = list(fleet.receipts)
 
@@ -336,15 +373,19 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
     stored = await stored_results(server.url, token, first_s, last_s)
 
     # Restart the backend in place; the agents come back with the stock back-off.
+    print("  restarting the backend", file=sys.stderr)
     restart_at = time.monotonic()
+    fleet.connected_at.clear()  # from here on, only sessions with the new process count
     server.stop()
     server.start()
     await server.ready()
     ready_at = time.monotonic()
-    for agent in agents:
-        fleet.connected_at.pop(agent.name, None)
-    await connect_all(agents, fleet, timeout=1800)
-    back_at = max(fleet.connected_at.values())
+    try:
+        await connect_all(agents, fleet, timeout=args.reconnect_timeout)
+    except RuntimeError as exc:
+        print(f"  {exc} after the restart", file=sys.stderr)
+    back_at = max(fleet.connected_at.values(), default=float("nan"))
+    reconnected = len(fleet.connected_at)
 
     for task in tasks:
         task.cancel()
@@ -354,6 +395,7 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
         "agents": args.agents,
         "interval": args.interval,
         "store": "postgres" if args.pg_url else "sqlite",
+        "agent_password_bcrypt_cost": args.bcrypt_cost,
         "window_seconds": args.seconds,
         "connect_seconds": round(connect_seconds, 2),
         "scheduled_runs_in_window": len(fires),
@@ -362,6 +404,9 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
         "lateness_p50_ms": round(percentile(lateness, 0.5) * 1000, 1),
         "lateness_p99_ms": round(percentile(lateness, 0.99) * 1000, 1),
         "lateness_max_ms": round(max(lateness, default=float("nan")) * 1000, 1),
+        "server_tick_to_queued_mean_ms": round(
+            (tick_sum1 - tick_sum0) / max(1.0, ticks1 - ticks0) * 1000, 2
+        ),
         "timer_noise_p50_ms": round(percentile(noise_late, 0.5) * 1000, 1),
         "timer_noise_p99_ms": round(percentile(noise_late, 0.99) * 1000, 1),
         "results_sent_in_window": results_sent,
@@ -373,6 +418,7 @@ async def bench(args: argparse.Namespace, state: Path) -> dict[str, Any]:
         "server_rss_mb_before": round(rss_before, 1),
         "server_rss_mb_with_agents": round(rss_after, 1),
         "rss_kb_per_session": round((rss_after - rss_before) * 1024 / args.agents, 1),
+        "reconnected_agents": reconnected,
         "reconnect_seconds_from_restart": round(back_at - restart_at, 2),
         "reconnect_seconds_from_ready": round(back_at - ready_at, 2),
         "client_errors": fleet.errors,
@@ -387,6 +433,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window, s")
     parser.add_argument("--idle-seconds", type=float, default=5.0, help="idle baseline, s")
     parser.add_argument("--ramp", type=int, default=50, help="agents started per 0.1 s")
+    parser.add_argument(
+        "--bcrypt-cost", type=int, default=10,
+        help="bcrypt cost of the agents' password (10 = Sensu's and the seeded agent user's)",
+    )  # fmt: skip
+    parser.add_argument("--reconnect-timeout", type=float, default=600.0, help="seconds")
     parser.add_argument("--pg-url", default="", help="run on PostgreSQL (a scratch database)")
     parser.add_argument("--quick", action="store_true", help="50 agents, a 25 s window")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
