@@ -8,6 +8,7 @@ restarts and shown by the agent API's ``/metrics``). Messages leave in the order
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -21,6 +22,7 @@ class Outbox:
         self.max_events = max(1, max_events)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        os.chmod(path, 0o600)  # events may carry check output nobody else should read
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
