@@ -255,6 +255,20 @@ def test_socket_input_reaches_the_backend(admin: httpx.Client, agent: AgentProce
     assert poll(lambda: event(admin, agent.name, "from-udp"))["check"]["output"] == "via udp"
 
 
+def test_entity_config_from_the_backend_is_applied(
+    admin: httpx.Client, agent: AgentProcess
+) -> None:
+    entity = fetch(admin, f"entities/{agent.name}")
+    assert entity is not None
+    entity["metadata"]["labels"] = {**entity["metadata"].get("labels", {}), "zone": "b"}
+    entity["subscriptions"] = [*entity["subscriptions"], "extra"]
+    response = admin.put(f"{NS}/entities/{agent.name}", json=entity)
+    assert response.status_code in (200, 201), response.text
+    found = result(admin, agent, "zone", "echo zone={{ .labels.zone }}", 0, subscriptions=["extra"])
+    assert found["check"]["output"] == "zone=b\n"
+    assert "extra" in found["entity"]["subscriptions"]
+
+
 def test_proxy_results_and_statsd(admin: httpx.Client, agent: AgentProcess, root: Path) -> None:
     sink = root / "statsd.json"
     put(admin, "handlers", "statsd-sink", {"type": "pipe", "command": f"cat >> {sink}"})
