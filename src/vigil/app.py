@@ -17,7 +17,6 @@ from vigil.api.dispatch import Dispatcher
 from vigil.api.middleware import BodyLimit, ErrorsAndMetrics
 from vigil.api.namespace_cache import NamespaceCache
 from vigil.metrics import Metrics
-from vigil.model.common import check_expressions_with
 from vigil.pipeline import js
 from vigil.settings import Settings
 from vigil.store.base import Store
@@ -28,6 +27,9 @@ SESSION_PURGE_INTERVAL = 60.0
 
 
 def build_services(settings: Settings, store: Store) -> Services:
+    from vigil.agentd.intake import Intake
+    from vigil.agentd.notices import EntityNotices
+    from vigil.agentd.sessions import AgentRegistry
     from vigil.api import openapi, routes
     from vigil.auth.services import build_auth
     from vigil.pipeline.eventd import EventProcessor
@@ -35,10 +37,12 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.pipeline.keepalive import wire
     from vigil.pipeline.runner import PipelineRunner
     from vigil.rbac.authorizer import Authorizer
+    from vigil.schedulerd import CheckScheduler
 
-    check_expressions_with(js.syntax_error)
     metrics = Metrics()
-    store = MeasuredStore(store, metrics.store_latency)
+    # Entity writes are announced to agent sessions on every backend (vigil.agentd.notices).
+    notices = EntityNotices(MeasuredStore(store, metrics.store_latency))
+    store = notices
     auth = build_auth(store, settings)
 
     async def lookup(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
@@ -54,6 +58,10 @@ def build_services(settings: Settings, store: Store) -> Services:
     # user's own), so the session table does not grow with every login.
     purge = (SESSION_PURGE_INTERVAL, auth.tokens.purge_expired_sessions)
     router = routes.build()
+    agents = AgentRegistry(store, notices, Intake(store, events, metrics), metrics)
+    # The scheduler reaches agents only through the AgentSessions seam.
+    scheduler = CheckScheduler(store, metrics, js_timeout=settings.js_timeout)
+    scheduler.attach(agents)
     return Services(
         settings=settings,
         store=store,
@@ -66,6 +74,8 @@ def build_services(settings: Settings, store: Store) -> Services:
         jobs=PeriodicJobs(store, settings, events, extra={"session-purge": purge}),
         router=router,
         openapi=openapi.document(router),
+        agents=agents,
+        scheduler=scheduler,
     )
 
 
@@ -74,10 +84,11 @@ class VigilApp:
     table, no framework router scan, no framework exception layers); the lifespan goes to
     Starlette, whose ``state`` carries the services."""
 
-    def __init__(self, starlette: Starlette, api: ASGIApp) -> None:
+    def __init__(self, starlette: Starlette, api: ASGIApp, agents: ASGIApp) -> None:
         self.starlette = starlette
         self.api = api
         self.state = starlette.state
+        self.agents = agents  # the agent listener, served on its own port (vigil.agentd)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -94,9 +105,14 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.pipeline.start()
         await svc.jobs.start()
+        if svc.scheduler is not None:
+            await svc.scheduler.start()
         try:
             yield
         finally:
+            if svc.scheduler is not None:
+                await svc.scheduler.stop()
+            await svc.agents.close()
             await svc.jobs.stop()
             await svc.pipeline.stop(drain_timeout=5.0)
             await asyncio.to_thread(js.close)
@@ -104,4 +120,6 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
     app = Starlette(lifespan=lifespan)
     app.state.vigil = svc
     api = ErrorsAndMetrics(BodyLimit(Dispatcher(), settings.api_request_limit), svc.metrics)
-    return VigilApp(app, api)
+    from vigil.agentd.listener import build_listener
+
+    return VigilApp(app, api, build_listener(svc))

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from vigil.api.context import Services, services
+from vigil.model.checks import CheckConfig
 from vigil.model.namespaces import Namespace
 from vigil.model.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 from vigil.model.silenced import Silenced
@@ -39,14 +40,17 @@ class Dispatcher:
                 await svc.namespaces.require(resolved.params["namespace"])
         response = await op.handler(request, resolved.target)
         if scope["method"] != "GET" and op.auth != "open":
-            await _announce_write(svc, resolved.route.cls.PLURAL if resolved.route.resource else "")
+            kind = resolved.route.cls.PLURAL if resolved.route.resource else ""
+            await _announce_write(svc, kind, resolved.params.get("namespace", ""))
         await response(scope, receive, send)
 
 
-async def _announce_write(svc: Services, resource: str) -> None:
+async def _announce_write(svc: Services, resource: str, namespace: str) -> None:
     """Drop what this and every other backend cached about what was just written."""
     if resource in _RBAC_KINDS:
         svc.namespaces.drop()
         await svc.authorizer.invalidated()
     elif resource == Silenced.PLURAL:
         await svc.events.silences_changed()
+    elif resource == CheckConfig.PLURAL and svc.scheduler is not None:
+        await svc.scheduler.checks_changed(namespace)

@@ -29,7 +29,7 @@ def namespace_ops(name: str) -> list[Op]:
 async def _decoded(request: Request, target: Target) -> Resource:
     obj = await resources.decode_body(request, target.cls)
     resources.agreed(obj.key_name(), target.name, fill=False)
-    resources.validated(obj, prefix="")
+    await resources.validated(obj, prefix="")
     return obj
 
 

@@ -108,6 +108,7 @@ def init_objects(
     admin_api_key: str | None = None,
     *,
     now: int | None = None,
+    agent_password: str = AGENT_PASSWORD,
 ) -> dict[Key, JSON]:
     """Every seeded object; ``admin_password`` is hashed here (two bcrypt rounds: ~0.1 s).
 
@@ -117,7 +118,7 @@ def init_objects(
         (Namespace.PLURAL, "", DEFAULT_NAMESPACE): {"name": DEFAULT_NAMESPACE},
         **{(k, ns, n): body for k, ns, n, body in namespace_objects(DEFAULT_NAMESPACE)},
         (User.PLURAL, "", admin_username): _user(admin_username, admin_password, [ADMIN_GROUP]),
-        (User.PLURAL, "", AGENT_USERNAME): _user(AGENT_USERNAME, AGENT_PASSWORD, [AGENTS_GROUP]),
+        (User.PLURAL, "", AGENT_USERNAME): _user(AGENT_USERNAME, agent_password, [AGENTS_GROUP]),
     }
     for name, rules in cluster_roles().items():
         objects[(ClusterRole.PLURAL, "", name)] = _role(name, rules)
