@@ -317,3 +317,26 @@ async def test_registration_event_reaches_the_registration_handler(
     assert event["entity"]["metadata"]["name"] == name
     missing = admin.get(f"/api/core/v2/namespaces/{namespace}/events/{name}/registration")
     assert missing.status_code == 404  # never stored
+
+
+async def test_oversized_frame_ends_only_that_session(
+    live: LiveServer, unique: Callable[[str], str]
+) -> None:
+    """Frames are limited to --api-request-limit: a bigger one closes that session (1009)."""
+    registry = live.app.state.vigil.agents
+    name, other = unique("huge"), unique("calm")
+    async with (
+        StockAgent.connected(live.agent_url, AgentConfig(name)) as agent,
+        StockAgent.connected(live.agent_url, AgentConfig(other)) as bystander,
+    ):
+        await agent.receive()
+        await bystander.receive()
+        await agent.send("event", b"x" * (live.settings.api_request_limit + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await agent.receive(timeout=10)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1009
+        await bystander.keepalive()
+        await _poll(lambda: registry.session("default", name) is None)
+        assert registry.session("default", other) is not None
