@@ -48,6 +48,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.pipeline.jobs import PeriodicJobs
     from vigil.pipeline.runner import PipelineRunner
     from vigil.rbac.authorizer import Authorizer
+    from vigil.schedulerd import CheckScheduler
 
     metrics = Metrics()
     # Entity writes are announced to agent sessions on every backend (vigil.agentd.notices).
@@ -64,6 +65,10 @@ def build_services(settings: Settings, store: Store) -> Services:
     # Lapsed login sessions are removed by the leader once a minute (a login also clears the
     # user's own), so the session table does not grow with every login.
     purge = (SESSION_PURGE_INTERVAL, auth.tokens.purge_expired_sessions)
+    agents = AgentRegistry(store, notices, Intake(store, events, metrics), metrics)
+    # The scheduler reaches agents only through the AgentSessions seam.
+    scheduler = CheckScheduler(store, metrics, js_timeout=settings.js_timeout)
+    scheduler.attach(agents)
     return Services(
         settings=settings,
         store=store,
@@ -74,7 +79,8 @@ def build_services(settings: Settings, store: Store) -> Services:
         events=events,
         pipeline=pipeline,
         jobs=PeriodicJobs(store, settings, events, extra={"session-purge": purge}),
-        agents=AgentRegistry(store, notices, Intake(store, events, metrics), metrics),
+        agents=agents,
+        scheduler=scheduler,
     )
 
 
@@ -104,9 +110,13 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.pipeline.start()
         await svc.jobs.start()
+        if svc.scheduler is not None:
+            await svc.scheduler.start()
         try:
             yield
         finally:
+            if svc.scheduler is not None:
+                await svc.scheduler.stop()
             await svc.agents.close()
             await svc.jobs.stop()
             await svc.pipeline.stop(drain_timeout=5.0)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from vigil.pipeline.jobs import PeriodicJobs
     from vigil.pipeline.runner import PipelineRunner
     from vigil.rbac.authorizer import Authorizer
+    from vigil.schedulerd import CheckScheduler
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class Services:
     # Patches of one resource queue here instead of racing to the store, where all but
     # one would fail the revision check and retry.
     patch_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # The check scheduler (None in apps built without one, e.g. for a single route test).
+    scheduler: CheckScheduler | None = None
 
 
 @dataclass(frozen=True, slots=True)
