@@ -16,7 +16,10 @@ import httpx
 from tests.support import ServerProcess, free_port, vigil_cmd, wait_for
 
 AGENT_BIN = str(Path(sys.executable).parent / "vigil-agent")
-BACKEND_FLAGS = ("--keepalive-check-interval", "0.5", "--log-level", "warn")
+# Handlers in these tests write into the suite's (root-only) temporary directories.
+BACKEND_FLAGS = (
+    "--keepalive-check-interval", "0.5", "--log-level", "warn", "--handler-user", "",
+)  # fmt: skip
 
 
 class Backend(ServerProcess):
@@ -37,6 +40,8 @@ class Backend(ServerProcess):
             f"127.0.0.1:{self.port}",
             "--agent-port",
             str(self.agent_port),
+            "--dashboard-port",
+            str(self.dashboard_port),
             *BACKEND_FLAGS,
             *extra,
         )

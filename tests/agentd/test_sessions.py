@@ -20,7 +20,7 @@ from tests.support import LiveServer
 
 pytestmark = pytest.mark.anyio
 
-LIVE_SETTINGS = {"keepalive_check_interval": 0.2, "agent_send_queue_size": 4}
+LIVE_SETTINGS = {"keepalive_check_interval": 0.2, "agent_send_queue_size": 4, "handler_user": ""}
 
 
 def _get(admin: httpx.Client, path: str) -> Any:
