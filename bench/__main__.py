@@ -13,8 +13,11 @@ BENCHMARKS = [
     ("list_bench.py", ["--quick"]),
     ("ingest_bench.py", ["--quick"]),
     ("cluster_bench.py", ["--quick"]),
+    ("js_bench.py", ["--n", "50"]),
+    ("dashboard_bench.py", ["--quick"]),
     ("agent_sessions_bench.py", ["--quick"]),
     ("agents_bench.py", ["--quick"]),
+    ("agent_bench.py", ["--quick"]),
 ]
 
 

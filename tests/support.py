@@ -123,6 +123,8 @@ class ServerProcess:
     def __init__(self, state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.dashboard_port = free_port()
+        self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}"
         self.agent_port = free_port()  # so that several backends can run on one host
         self.agent_url = f"ws://127.0.0.1:{self.agent_port}"
         self.args = vigil_cmd(
@@ -131,6 +133,8 @@ class ServerProcess:
             str(state_dir),
             "--api-listen-address",
             f"127.0.0.1:{self.port}",
+            "--dashboard-port",
+            str(self.dashboard_port),
             "--agent-port",
             str(self.agent_port),
             *extra,

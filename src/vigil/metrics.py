@@ -43,6 +43,12 @@ class Metrics:
         self.filter_errors = Counter(
             "vigil_pipeline_filter_errors", "Filter evaluations that failed", registry=r
         )
+        self.script_failures = Counter(
+            "vigil_js_evaluation_failures",
+            "JavaScript filter/mutator evaluations stopped or failed",
+            ["reason"],  # timeout, memory, error
+            registry=r,
+        )
         self.agent_sessions = Gauge(
             "vigil_agent_sessions", "Agent websocket sessions on this backend", registry=r
         )
@@ -83,3 +89,6 @@ class Metrics:
 
     def filter_error(self) -> None:
         self.filter_errors.inc()
+
+    def script_failure(self, reason: str) -> None:
+        self.script_failures.labels(reason).inc()

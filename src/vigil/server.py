@@ -9,12 +9,14 @@ import signal
 import threading
 from collections.abc import Iterator
 from types import FrameType
-from typing import Any
 
 import uvicorn
 
 from vigil.app import VigilApp, create_app
-from vigil.bootstrap import require_initialized
+from vigil.auth.throttle import forget_stored_failures
+from vigil.bootstrap import agent_has_default_password, require_initialized
+from vigil.dashboard.serve import dashboard_beside
+from vigil.listener import uvicorn_config
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -57,20 +59,6 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def uvicorn_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
-    """The one place for the uvicorn settings every listener shares (API and agents)."""
-    defaults: dict[str, Any] = {
-        "loop": "none",
-        "http": "httptools",
-        "log_config": None,
-        "access_log": False,
-        "lifespan": "on",
-        "timeout_graceful_shutdown": 10,
-        "server_header": False,
-    }
-    return uvicorn.Config(app, host=host, port=port, **{**defaults, **options})
-
-
 class Listeners:
     """The API server and the agent listener on one event loop; stopping one stops both."""
 
@@ -80,6 +68,7 @@ class Listeners:
                 app.agents,
                 settings.agent_host.strip("[]"),  # Sensu's docs write "[::]"
                 settings.agent_port,
+                settings,
                 lifespan="off",  # the API server runs the app's lifespan
                 ws="websockets-sansio",
                 ws_ping_interval=settings.agent_ping_interval,
@@ -90,7 +79,7 @@ class Listeners:
             signals=False,
         )
         self.api = _Server(
-            uvicorn_config(app, settings.host, settings.port), followers=(self.agents,)
+            uvicorn_config(app, settings.host, settings.port, settings), followers=(self.agents,)
         )
 
     @property
@@ -120,6 +109,13 @@ async def serve(settings: Settings) -> None:
     store = await open_store(settings)
     try:
         await require_initialized(store)
+        if removed := await forget_stored_failures(store):
+            log.info("removed %d stored login failure records of an earlier version", removed)
+        if await agent_has_default_password(store):
+            log.warning(
+                "the agent user still has the default password: set another one "
+                "(sensuctl user change-password agent, or vigil init --agent-password)"
+            )
         app = create_app(settings, store)
         log.info(
             "serving the Sensu API v2",
@@ -132,7 +128,8 @@ async def serve(settings: Settings) -> None:
         # uvicorn stops taking requests on SIGTERM/SIGINT, finishes those in flight, then runs
         # the lifespan shutdown (pipeline drain, jobs); the store closes last, after its
         # writer thread has committed everything queued.
-        await Listeners(settings, app).serve()
+        async with dashboard_beside(settings, app):
+            await Listeners(settings, app).serve()
     finally:
         await store.close()
         log.info("stopped")

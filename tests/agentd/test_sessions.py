@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shlex
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from tests.support import LiveServer
 
 pytestmark = pytest.mark.anyio
 
-LIVE_SETTINGS = {"keepalive_check_interval": 0.2, "agent_send_queue_size": 4}
+LIVE_SETTINGS = {"keepalive_check_interval": 0.2, "agent_send_queue_size": 4, "handler_user": ""}
 
 
 def _get(admin: httpx.Client, path: str) -> Any:
@@ -289,8 +291,10 @@ async def test_deregistration_after_disconnect(
 
 
 async def test_registration_event_reaches_the_registration_handler(
-    live: LiveServer, admin: httpx.Client, unique: Callable[[str], str], tmp_path: Path
+    live: LiveServer, admin: httpx.Client, unique: Callable[[str], str]
 ) -> None:
+    drop = Path(tempfile.mkdtemp(prefix="vigil-agentd-"))
+    drop.chmod(0o1777)  # handlers run as another user (--handler-user)
     namespace = unique("reg")
     assert admin.put(
         f"/api/core/v2/namespaces/{namespace}", json={"name": namespace}
@@ -298,7 +302,7 @@ async def test_registration_event_reaches_the_registration_handler(
         200,
         201,
     )
-    out = tmp_path / "registration.json"
+    out = drop / "registration.json"
     handler = {
         "metadata": {"name": "registration", "namespace": namespace},
         "type": "pipe",
@@ -317,6 +321,7 @@ async def test_registration_event_reaches_the_registration_handler(
     assert event["entity"]["metadata"]["name"] == name
     missing = admin.get(f"/api/core/v2/namespaces/{namespace}/events/{name}/registration")
     assert missing.status_code == 404  # never stored
+    shutil.rmtree(drop, ignore_errors=True)
 
 
 async def test_oversized_frame_ends_only_that_session(

@@ -26,7 +26,7 @@ async def _stored(request: Request, target: Target) -> tuple[dict[str, Any], int
 
 async def _write(request: Request, target: Target, doc: dict[str, Any], revision: int) -> None:
     obj = decode(target.cls, encode(doc))
-    resources.validated(obj, prefix="")
+    await resources.validated(obj, prefix="")
     await services(request).store.apply([put_of(obj, if_revision=revision)])
 
 
