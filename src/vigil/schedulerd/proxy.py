@@ -12,7 +12,7 @@ import msgspec
 
 from vigil.pipeline import js
 from vigil.schedulerd import timing
-from vigil.schedulerd.tokens import synthesize
+from vigil.tokens import synthesize
 from vigil.store.base import ListQuery, Store
 
 log = logging.getLogger("vigil.schedulerd")

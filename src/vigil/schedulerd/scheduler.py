@@ -26,7 +26,7 @@ from vigil.schedulerd import adhoc, timing
 from vigil.schedulerd.proxy import matching_entities, splay_gap
 from vigil.schedulerd.request import build_request
 from vigil.schedulerd.ring import Rings
-from vigil.schedulerd.tokens import TokenError, substitute, synthesize
+from vigil.tokens import TokenError, substitute, synthesize
 from vigil.store.base import Delete, ListQuery, Store
 
 log = logging.getLogger("vigil.schedulerd")
