@@ -26,8 +26,8 @@ from vigil.schedulerd import adhoc, timing
 from vigil.schedulerd.proxy import matching_entities, splay_gap
 from vigil.schedulerd.request import build_request
 from vigil.schedulerd.ring import Rings
-from vigil.tokens import TokenError, substitute, synthesize
 from vigil.store.base import Delete, ListQuery, Store
+from vigil.tokens import TokenError, substitute, synthesize
 
 log = logging.getLogger("vigil.schedulerd")
 
