@@ -228,7 +228,7 @@ class CheckScheduler:
     ) -> dict[str, Any] | None:
         synthesized = synthesize(entity)
         try:
-            config = substitute(check, synthesized)
+            config: dict[str, Any] = substitute(dict(check), synthesized)
         except TokenError as exc:
             log.error(
                 "could not substitute tokens for proxy entity",
