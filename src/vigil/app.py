@@ -17,6 +17,7 @@ from vigil.api.dispatch import Dispatcher
 from vigil.api.middleware import BodyLimit, ErrorsAndMetrics
 from vigil.api.namespace_cache import NamespaceCache
 from vigil.metrics import Metrics
+from vigil.model.common import use_javascript_check
 from vigil.pipeline import js
 from vigil.settings import Settings
 from vigil.store.base import Store
@@ -39,6 +40,8 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.rbac.authorizer import Authorizer
     from vigil.schedulerd import CheckScheduler
 
+    # Models declare the JavaScript syntax check; the pipeline's sandbox provides it.
+    use_javascript_check(js.first_syntax_error)
     metrics = Metrics()
     # Entity writes are announced to agent sessions on every backend (vigil.agentd.notices).
     notices = EntityNotices(MeasuredStore(store, metrics.store_latency))

@@ -30,11 +30,3 @@ def load(cls: type[T], document: dict[str, Any]) -> T:
 
 def rendered(obj: msgspec.Struct) -> Any:
     return orjson.loads(encode(obj))
-
-
-def js_engine_present() -> bool:
-    try:
-        import vigil.pipeline.js  # noqa: F401
-    except ModuleNotFoundError:
-        return False
-    return True

@@ -8,7 +8,7 @@ import pytest
 
 from vigil.model.pipeline import EventFilter, Handler, Mutator, Pipeline
 
-from .helpers import js_engine_present, load, problem, rendered
+from .helpers import load, problem, rendered
 
 META = {"name": "x", "namespace": "default"}
 
@@ -45,7 +45,6 @@ def test_filter_rules(changes: dict[str, Any], want: str | None) -> None:
     assert problem(build(EventFilter, FILTER, changes)) == want
 
 
-@pytest.mark.skipif(not js_engine_present(), reason="vigil.pipeline.js not available yet")
 def test_filter_expression_must_parse() -> None:
     reason = problem(build(EventFilter, FILTER, {"expressions": ["event.check.status ==("]}))
     assert reason is not None

@@ -13,7 +13,7 @@ from vigil.model.namespaces import Namespace
 from vigil.model.silenced import Silenced
 from vigil.model.tessen import TessenConfig
 
-from .helpers import js_engine_present, load, problem, rendered
+from .helpers import load, problem, rendered
 
 META = {"name": "x", "namespace": "default"}
 
@@ -97,7 +97,6 @@ def test_asset_rules(changes: dict[str, Any], want: str | None) -> None:
     assert problem(asset) == want
 
 
-@pytest.mark.skipif(not js_engine_present(), reason="vigil.pipeline.js not available yet")
 def test_asset_filters_must_parse() -> None:
     asset = load(
         Asset,

@@ -52,12 +52,21 @@ def start(config_file: str | None, **given: Any) -> None:
     except InvalidArgument as exc:
         raise click.UsageError(str(exc)) from None
     logs.setup(_LEVELS.get(str(config.log_level).lower(), "info"))
+    _install_javascript_check()
     try:
         import uvloop
 
         uvloop.run(run(config))
     except ImportError:  # pragma: no cover - uvloop is a dependency
         asyncio.run(run(config))
+
+
+def _install_javascript_check() -> None:
+    """Check configs and socket checks are validated like the backend's, JS syntax included."""
+    from vigil.model.common import use_javascript_check
+    from vigil.pipeline import js
+
+    use_javascript_check(js.first_syntax_error)
 
 
 @main.command()

@@ -3,13 +3,13 @@ cron schedules, environment variables and JavaScript expressions."""
 
 from __future__ import annotations
 
-import importlib
 import re
 import zoneinfo
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from typing import Protocol
 
 import msgspec
 from croniter import croniter
@@ -180,9 +180,24 @@ def validate_env_vars(env_vars: Iterable[str] | None) -> None:
             fail(f"environment variable {entry!r} must be of the form KEY=VALUE")
 
 
+class JavaScriptCheck(Protocol):
+    """Syntax-checks expressions without running them: the index and message of the first
+    that does not compile, else None. The pipeline's sandbox provides it; the model only
+    declares it, so models load (and validate everything else) without a JS engine."""
+
+    def __call__(self, expressions: Sequence[str], /) -> tuple[int, str] | None: ...
+
+
+_javascript_check: JavaScriptCheck | None = None
 _pending_javascript: ContextVar[list[tuple[str, str]] | None] = ContextVar(
     "vigil_pending_javascript", default=None
 )
+
+
+def use_javascript_check(check: JavaScriptCheck | None) -> None:
+    """Install the process's syntax check (at start-up); None turns syntax checks off."""
+    global _javascript_check
+    _javascript_check = check
 
 
 @contextmanager
@@ -199,17 +214,12 @@ def deferred_javascript() -> Iterator[list[tuple[str, str]]]:
 
 
 def check_javascript(items: Sequence[tuple[str, str]]) -> None:
-    """Syntax-check ``(what, expression)`` pairs in one go through the pipeline's JS engine
-    (imported lazily so models load without it; skipped while that module is absent)."""
-    if not items:
+    """Syntax-check ``(what, expression)`` pairs in one go with the installed check (none
+    installed: nothing to check with, so they pass). Blocks: call it off the event loop."""
+    check = _javascript_check
+    if not items or check is None:
         return
-    try:
-        engine = importlib.import_module("vigil.pipeline.js")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("vigil.pipeline", "vigil.pipeline.js"):
-            return
-        raise
-    found: tuple[int, str] | None = engine.first_syntax_error([e for _, e in items])
+    found = check([expression for _, expression in items])
     if found is not None:
         what, expression = items[found[0]]
         fail(f"syntax error in {what} {expression!r}: {found[1]}")
