@@ -25,7 +25,7 @@ EXPRESSIONS = ["event.check.status == 2", "event.entity.name == 'web1'"]
 
 
 def fresh_isolate() -> Callable[[], object]:
-    return lambda: js.evaluate_filter(EXPRESSIONS, EVENT, timeout=1.0)
+    return lambda: js.evaluate_expressions(EXPRESSIONS, EVENT, timeout=1.0)
 
 
 def reused_isolate() -> Callable[[], object]:

@@ -12,11 +12,11 @@ import pytest
 
 from vigil.api.context import Services
 from vigil.app import build_services, create_app
-from vigil.auth.accounts import stored_user
 from vigil.auth.passwords import hash_password_sync
 from vigil.auth.services import AuthServices
 from vigil.bootstrap import initialize_store
 from vigil.model.rbac import ClusterRole, ClusterRoleBinding
+from vigil.model.users import User
 from vigil.settings import Settings
 from vigil.store.objects import put_of
 from vigil.store.sqlite import SQLiteStore
@@ -37,7 +37,9 @@ def settings() -> Settings:
 async def add_user(
     store: SQLiteStore, username: str, groups: list[str] | None = None, disabled: bool = False
 ) -> None:
-    user = stored_user(username, password_hash(), groups or [], disabled)
+    user = User(
+        username=username, password_hash=password_hash(), groups=groups or [], disabled=disabled
+    )
     await store.apply([put_of(user)])
 
 

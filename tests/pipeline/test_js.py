@@ -10,9 +10,15 @@ import orjson
 import pytest
 
 from vigil.pipeline import js
+from vigil.pipeline.filters import ALLOW, decide
 
 TIMEOUT = 2.0
 SHORT = 0.2
+
+
+def allows(expressions: list[str], event: dict[str, Any], *, timeout: float) -> bool:
+    """What an ``allow`` filter with ``expressions`` decides, as the pipeline runs it."""
+    return decide(ALLOW, js.evaluate_expressions(expressions, event, timeout=timeout))
 
 
 def sample_event(**check: Any) -> dict[str, Any]:
@@ -84,8 +90,8 @@ def test_syntax_check_never_runs_code() -> None:
         (["''"], False),
     ],
 )
-def test_evaluate_filter(expressions: list[str], allowed: bool) -> None:
-    assert js.evaluate_filter(expressions, sample_event(), timeout=TIMEOUT) is allowed
+def test_allow_filter(expressions: list[str], allowed: bool) -> None:
+    assert allows(expressions, sample_event(), timeout=TIMEOUT) is allowed
 
 
 def test_time_helpers_work_in_utc() -> None:
@@ -132,8 +138,8 @@ def test_event_extras(
 
 def test_endless_loop_is_stopped_and_the_pool_recovers() -> None:
     with pytest.raises(js.ScriptTimeout):
-        js.evaluate_filter(["while (true) {}"], sample_event(), timeout=SHORT)
-    assert js.evaluate_filter(["event.check.status == 2"], sample_event(), timeout=TIMEOUT)
+        allows(["while (true) {}"], sample_event(), timeout=SHORT)
+    assert allows(["event.check.status == 2"], sample_event(), timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize(
@@ -145,15 +151,15 @@ def test_endless_loop_is_stopped_and_the_pool_recovers() -> None:
 )
 def test_work_left_behind_in_a_promise_dies_with_its_run(leave: str) -> None:
     # The evaluation's isolate is destroyed with its queued jobs; nothing runs later.
-    js.evaluate_filter([leave], sample_event(), timeout=SHORT)
-    assert js.evaluate_filter(["true"], sample_event(), timeout=TIMEOUT)
+    allows([leave], sample_event(), timeout=SHORT)
+    assert allows(["true"], sample_event(), timeout=TIMEOUT)
 
 
 def test_memory_limit_stops_a_runaway_allocation() -> None:
     hog = "var a = []; while (true) { a.push(new Array(100000).fill(1)); }"
     with pytest.raises(js.ScriptError):
-        js.evaluate_filter([hog], sample_event(), timeout=10)
-    assert js.evaluate_filter(["true"], sample_event(), timeout=TIMEOUT)
+        allows([hog], sample_event(), timeout=10)
+    assert allows(["true"], sample_event(), timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize(
@@ -177,9 +183,7 @@ def test_runs_do_not_leak_into_each_other(first: str, then: str) -> None:
 
 def test_concurrent_callers_share_the_pool() -> None:
     def one(i: int) -> bool:
-        return js.evaluate_filter(
-            [f"event.check.status == 2 && {i} >= 0"], sample_event(), timeout=TIMEOUT
-        )
+        return allows([f"event.check.status == 2 && {i} >= 0"], sample_event(), timeout=TIMEOUT)
 
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(one, range(40)))
@@ -261,4 +265,4 @@ def test_closed_sandbox_refuses_work() -> None:
 def test_module_close_starts_afresh() -> None:
     js.close()
     assert js.syntax_error("1 +") is not None
-    assert js.evaluate_filter(["true"], sample_event(), timeout=TIMEOUT)
+    assert allows(["true"], sample_event(), timeout=TIMEOUT)

@@ -15,10 +15,6 @@ USERS = User.PLURAL
 APIKEYS = APIKey.PLURAL
 
 
-def stored_user(username: str, password_hash: str, groups: list[str], disabled: bool) -> User:
-    return User(username=username, password_hash=password_hash, groups=groups, disabled=disabled)
-
-
 async def load_user(store: Store, username: str) -> tuple[User, int] | None:
     """The stored user and its revision, or None."""
     if not username:

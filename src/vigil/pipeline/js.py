@@ -281,14 +281,6 @@ def evaluate_expressions(
     return results
 
 
-def evaluate_filter(
-    expressions: Sequence[str], event: Mapping[str, Any], *, timeout: float
-) -> bool:
-    """True when no expression is falsy (Sensu's ``allow``: expressions that throw are skipped)."""
-    results = evaluate_expressions(expressions, event, timeout=timeout)
-    return all(result is not False for result in results)
-
-
 def match_entity(expressions: Sequence[str], entity: Mapping[str, Any], *, timeout: float) -> bool:
     """Sensu's proxy-request matching: every expression, with ``entity`` bound to the
     synthesized entity, is truthy. An expression that throws, and an empty list, match nothing.

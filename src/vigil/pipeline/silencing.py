@@ -139,13 +139,6 @@ def prepare_silence(
     return prepared
 
 
-def render_silence(entry: Doc) -> Doc:
-    """A silence as reads show it: ``expire: -1`` only when it has no expiry at all."""
-    if int(entry.get("expire_at") or 0) == 0:
-        return dict(entry, expire=-1)
-    return entry
-
-
 def silence_limits(settings: Any) -> tuple[int, int]:
     """(default expiry, maximum expiry) in seconds, read from ``settings`` when it has them."""
     extra = getattr(settings, "extra", None) or {}
