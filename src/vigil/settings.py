@@ -10,7 +10,6 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 
@@ -144,10 +143,6 @@ class Settings:
     agent_ping_interval: float = 30.0
     agent_ping_timeout: float = 15.0
     extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def state_path(self) -> Path:
-        return Path(self.state_dir)
 
     @property
     def host(self) -> str:

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from vigil.errors import InvalidArgument
+from vigil.pipeline.deadlines import entity_removal_ops
 from vigil.pipeline.eventd import EventProcessor
 from vigil.pipeline.keepalive import wire
 from vigil.pipeline.silencing import prepare_silence
@@ -266,12 +267,14 @@ def test_hand_off_happens_after_the_commit(tmp_path: Path) -> None:
     run(tmp_path, scenario)
 
 
-def test_delete_entity_events(tmp_path: Path) -> None:
+def test_entity_removal_takes_only_its_events(tmp_path: Path) -> None:
     async def scenario(store: Store, processor: EventProcessor, handed: list[Doc]) -> None:
         for check in ("a", "b"):
             await processor.ingest(event(check_name=check), namespace="default")
         await processor.ingest(event("web10"), namespace="default")
-        assert await processor.delete_entity_events("default", "web1") == 2
+        ops, removed = await entity_removal_ops(store, "default", "web1", with_entity=False)
+        await store.apply(ops)
+        assert len(removed) == 2
         left = await store.list(ListQuery("events"))
         assert [r.name for r in left] == ["web10/cpu"]
 

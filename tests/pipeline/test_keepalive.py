@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from vigil.pipeline.deadlines import entity_removal_ops
 from vigil.pipeline.eventd import EventProcessor
 from vigil.pipeline.jobs import KEEPALIVE, SILENCE_EXPIRY, PeriodicJobs, expire_silences
 from vigil.pipeline.keepalive import KIND, TTL_KIND, failing_keepalive_event, go_time, wire
@@ -210,7 +211,8 @@ def test_deadlines_survive_a_restart(tmp_path: Path) -> None:
 def test_entity_gone_stops_monitoring(tmp_path: Path) -> None:
     async def scenario(store: Store, processor: EventProcessor, handed: list[Doc]) -> None:
         await processor.ingest(keepalive(timeout=1), namespace="default")
-        await processor.delete_entity_events("default", "web1")
+        ops, _ = await entity_removal_ops(store, "default", "web1", with_entity=False)
+        await store.apply(ops)
         assert await stored(store, KIND, "web1") is None
         await processor.ingest(keepalive("web2", timeout=1), namespace="default")
         await processor.delete_event("default", "web2", "keepalive")
@@ -243,8 +245,8 @@ def test_expired_silences_are_deleted(tmp_path: Path) -> None:
         assert await stored(store, "silenced", "a:*") is None
         assert await store.count("silenced") == 2
         jobs = PeriodicJobs(store, processor.settings, processor)
-        assert await jobs.run_once(SILENCE_EXPIRY) == 0
-        assert await jobs.run_once(KEEPALIVE) == 0
+        assert await jobs.jobs()[SILENCE_EXPIRY][1]() == 0
+        assert await jobs.jobs()[KEEPALIVE][1]() == 0
         await store.apply(
             [Put("silenced", "default", "d:*", msgspec.json.encode({"expire_at": now}))]
         )

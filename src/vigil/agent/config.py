@@ -11,7 +11,7 @@ import json
 import os
 import re
 import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,7 +267,3 @@ def validate(config: AgentConfig) -> None:
         raise InvalidArgument(f"invalid agent name: {config.name!r}")
     if config.keepalive_interval < 1:
         raise InvalidArgument("--keepalive-interval must be at least 1")
-
-
-def setting_names() -> Sequence[str]:
-    return [s.name for s in AGENT_SETTINGS]

@@ -75,10 +75,6 @@ def asset_hash(obj: Mapping[str, Any]) -> str:
     return text(obj.get("sha512"))[:7]
 
 
-def entity_os(obj: Mapping[str, Any]) -> str:
-    return text((obj.get("system") or {}).get("os"))
-
-
 def event_output(obj: Mapping[str, Any]) -> str:
     return first_line(text((obj.get("check") or {}).get("output")))
 

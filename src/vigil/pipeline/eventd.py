@@ -264,13 +264,6 @@ class EventProcessor:
         except Exception:
             log.exception("pipeline hand-off failed", extra={"event_id": event.get("id")})
 
-    async def delete_entity_events(self, namespace: str, entity: str) -> int:
-        """Delete every stored event of ``entity`` and its deadlines (no pipeline traffic);
-        return how many events went."""
-        ops, records = await dl.entity_removal_ops(self.store, namespace, entity, with_entity=False)
-        await self.store.apply(ops)
-        return len(records)
-
     async def delete_event(self, namespace: str, entity: str, check: str) -> None:
         """Delete one event (NotFound if absent) and stop its keepalive or TTL monitoring."""
         name = f"{entity}/{check}"

@@ -125,13 +125,6 @@ class PeriodicJobs:
             await self.processor.silences_changed()
         return removed
 
-    async def run_once(self, name: str) -> int:
-        """Run job ``name`` now if this process leads it; 0 otherwise."""
-        _, run = self.jobs()[name]
-        if not await self.store.is_leader(name):
-            return 0
-        return await run()
-
     async def _loop(self, name: str, interval: float, run: Job) -> None:
         while True:
             await asyncio.sleep(interval)

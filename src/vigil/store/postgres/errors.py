@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import psycopg
 
@@ -24,11 +22,3 @@ def translate(exc: BaseException) -> BaseException:
         log.error("database error: %s", exc)
         return VigilError("the store failed to carry out the request")
     return exc
-
-
-@asynccontextmanager
-async def translated() -> AsyncIterator[None]:
-    try:
-        yield
-    except psycopg.Error as exc:
-        raise translate(exc) from exc
