@@ -82,7 +82,7 @@ def make_runner(
 
     options = {"pipeline_workers": 2, "pipeline_queue_size": 10, "js_timeout": 1.0, **settings}
     # Handlers write into the test's private directory: run them as the suite's own user.
-    return PipelineRunner(lookup, Settings(**{"handler_user": "", **options}), counts)
+    return PipelineRunner(lookup, Settings(**{"handler_user": "", **options}), counts or Counts())
 
 
 def process(resources: Resources, doc: Doc, counts: Counts | None = None) -> None:

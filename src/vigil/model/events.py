@@ -142,9 +142,6 @@ class Event(Resource, kw_only=True, omit_defaults=True):
             return self
         return msgspec.structs.replace(self, entity=self.entity.public())
 
-    def is_silenced(self) -> bool:
-        return self.check is not None and bool(self.check.silenced)
-
 
 def _nested(prefix: str, validate: Callable[[], None]) -> None:
     try:

@@ -58,20 +58,6 @@ class PipelineMetrics(Protocol):
     def script_failure(self, reason: str) -> None: ...
 
 
-class _NoMetrics:
-    def event_dropped(self) -> None:
-        pass
-
-    def handler_result(self, handler_type: str, ok: bool) -> None:
-        pass
-
-    def filter_error(self) -> None:
-        pass
-
-    def script_failure(self, reason: str) -> None:
-        pass
-
-
 class UnsupportedPipeline(PipelineError):
     """A reference no pipeline adapter accepts; the event's remaining references are skipped."""
 
@@ -106,14 +92,14 @@ class PipelineRunner:
         self,
         lookup: Lookup,
         settings: Settings,
-        metrics: PipelineMetrics | None = None,
+        metrics: PipelineMetrics,
         *,
         registry: AdapterRegistry | None = None,
     ) -> None:
         self._lookup = lookup
         self._settings = settings
         self._commands = CommandPolicy.from_settings(settings)
-        self._metrics: PipelineMetrics = metrics or _NoMetrics()
+        self._metrics = metrics
         self._registry = registry or default_registry()
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=settings.pipeline_queue_size)
         self._workers: list[asyncio.Task[None]] = []

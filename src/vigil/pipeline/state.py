@@ -180,11 +180,6 @@ def is_resolution(event: Doc) -> bool:
     return len(history) >= 2 and _status(history[-2]) != 0 and _status(check) == 0
 
 
-def is_incident(event: Doc) -> bool:
-    check = event.get("check")
-    return isinstance(check, dict) and _status(check) != 0
-
-
 def _history_entry(entry: Any) -> Doc:
     if not isinstance(entry, dict):
         return {"status": 0, "executed": 0}

@@ -114,11 +114,3 @@ class Store(Protocol):
     async def notify(self, channel: str, payload: str) -> None: ...
 
     async def close(self) -> None: ...
-
-
-async def put(store: Store, op: Put) -> int:
-    return await store.apply([op])
-
-
-async def delete(store: Store, op: Delete) -> int:
-    return await store.apply([op])
