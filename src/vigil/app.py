@@ -95,6 +95,9 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from vigil.api.tessen import store_default
+
+        await store_default(svc.store)
         await svc.pipeline.start()
         await svc.jobs.start()
         try:
