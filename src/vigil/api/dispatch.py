@@ -11,6 +11,7 @@ from vigil.rbac.attributes import attributes_for
 
 # Routes Sensu serves to any authenticated caller, filtering what they see itself.
 _NO_AUTHORIZATION = {("namespaces", "GET")}
+_READS = {"GET", "HEAD"}
 # Writes that change who may do what: the authorizer's cached view is dropped after them.
 _RBAC_KINDS = {"roles", "rolebindings", "clusterroles", "clusterrolebindings", "namespaces"}
 
@@ -32,8 +33,9 @@ class APIDispatcher:
             await svc.authorizer.authorize(
                 attributes_for(scope["method"], resolved.params, identity)
             )
-        # After authorisation, so a caller learns nothing of namespaces it may not see.
-        if "namespace" in resolved.params:
+        # After authorisation, so a caller learns nothing of namespaces it may not see. Reads
+        # need no check (as in Sensu): a list in a missing namespace is empty, an item 404.
+        if "namespace" in resolved.params and scope["method"] not in _READS:
             await svc.namespaces.require(resolved.params["namespace"])
         response = await resolved.handler(request, resolved.target)
         if scope["method"] != "GET":

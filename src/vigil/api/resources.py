@@ -7,7 +7,7 @@ what differs; they live in their own modules.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -213,13 +213,16 @@ def check_patch_type(request: Request) -> None:
     )
 
 
-async def patch(request: Request, target: Target) -> Response:
+async def patch(
+    request: Request, target: Target, adjust: Callable[[Resource], None] | None = None
+) -> Response:
     """Merge patch, guarded by the stored revision.
 
     The conditions are checked against what is read, and the write only lands if nothing
     changed since that read. When another write got in between, read, check and merge again:
     a client that sent If-Match then gets its 412, one that sent no condition gets its patch
-    applied on top of the other write, never a lost update.
+    applied on top of the other write, never a lost update. ``adjust`` lets a type restore
+    what a patch may not remove.
     """
     svc = services(request)
     check_patch_type(request)
@@ -231,6 +234,8 @@ async def patch(request: Request, target: Target) -> Response:
             record = await load(svc.store, target)
             rq.check_conditions(request, etag_for(record.revision))
             obj = patched(target, record, patch_doc)
+            if adjust is not None:
+                adjust(obj)
             try:
                 revision = await svc.store.apply([put_of(obj, if_revision=record.revision)])
             except (PreconditionFailed, NotFound):

@@ -53,6 +53,7 @@ OVERRIDES: dict[str, dict[tuple[str, str], Handler | None]] = {
     "entities": {
         ("collection", "POST"): entities.create,
         ("item", "PUT"): entities.replace,
+        ("item", "PATCH"): entities.patch,
         ("item", "DELETE"): entities.remove,
     },
     "events": {

@@ -1,11 +1,14 @@
 """``/api/core/v2/tessen``: Sensu's call-home opt-out, and the open metrics sink.
 
 As in Sensu: every backend stores the default ``{"opt_out": false}`` when it starts (if
-nothing is stored yet), so GET always answers; PUT answers 200 with the stored document, and ``POST /tessen/metrics`` (no authentication) echoes the posted array. Vigil
-sends nothing anywhere; the metrics are acknowledged and dropped.
+nothing is stored yet), so GET always answers; PUT answers 200 with the stored document,
+and ``POST /tessen/metrics`` (no authentication) echoes the posted array. Vigil sends
+nothing anywhere; the metrics are acknowledged and dropped.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,10 +27,8 @@ async def store_default(store: Store) -> None:
     """Called at start: a stored configuration (another backend's, an operator's) wins."""
     if await store.get(TessenConfig.PLURAL, "", TessenConfig.NAME) is not None:
         return
-    try:
+    with contextlib.suppress(AlreadyExists):  # another backend stored it first
         await store.apply([put_of(TessenConfig(opt_out=False), if_revision=0)])
-    except AlreadyExists:
-        pass
 
 
 async def get(request: Request, target: Target) -> Response:
