@@ -51,13 +51,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("silence_expiry_interval", 1.0, "how often expired silences are removed, in s"),
     Setting(
         "default_silenced_expiry_time",
-        86400,
-        "seconds a silence lives when it gives no expiry (0 = forever)",
+        0,
+        "seconds a silence lives when it gives no expiry (0 = until deleted)",
     ),
     Setting(
         "max_silenced_expiry_time_allowed",
-        86400,
-        "longest a silence may last, in seconds (0 = no limit)",
+        0,
+        "longest a silence may last from its start, in seconds (0 = no limit)",
     ),
     Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
     Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
@@ -89,8 +89,8 @@ class Settings:
     js_timeout: float = 1.0
     keepalive_check_interval: float = 1.0
     silence_expiry_interval: float = 1.0
-    default_silenced_expiry_time: int = 86400
-    max_silenced_expiry_time_allowed: int = 86400
+    default_silenced_expiry_time: int = 0
+    max_silenced_expiry_time_allowed: int = 0
     login_max_failures: int = 5
     login_lockout: float = 60.0
     extra: Mapping[str, Any] = field(default_factory=dict)
