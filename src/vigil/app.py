@@ -41,6 +41,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def build_services(settings: Settings, store: Store) -> Services:
     from vigil.auth.services import build_auth
+    from vigil.membership import Membership
     from vigil.pipeline.eventd import EventProcessor
     from vigil.pipeline.jobs import PeriodicJobs
     from vigil.pipeline.runner import PipelineRunner
@@ -69,6 +70,9 @@ def build_services(settings: Settings, store: Store) -> Services:
         events=events,
         pipeline=pipeline,
         jobs=PeriodicJobs(store, settings, events, extra={"session-purge": purge}),
+        membership=Membership(
+            store, settings.api_listen_address, settings.cluster_heartbeat_interval
+        ),
     )
 
 
@@ -98,11 +102,13 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
         from vigil.api.tessen import store_default
 
         await store_default(svc.store)
+        await svc.membership.start()
         await svc.pipeline.start()
         await svc.jobs.start()
         try:
             yield
         finally:
+            await svc.membership.stop()
             await svc.jobs.stop()
             await svc.pipeline.stop(drain_timeout=5.0)
             await asyncio.to_thread(js.close)

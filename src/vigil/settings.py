@@ -59,6 +59,11 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         "longest a silence may last from its start, in seconds (0 = no limit)",
     ),
+    Setting(
+        "cluster_heartbeat_interval",
+        5.0,
+        "how often a backend renews its cluster membership, in s (gone after 3 missed)",
+    ),
     Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
     Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
 )
@@ -91,6 +96,7 @@ class Settings:
     silence_expiry_interval: float = 1.0
     default_silenced_expiry_time: int = 0
     max_silenced_expiry_time_allowed: int = 0
+    cluster_heartbeat_interval: float = 5.0
     login_max_failures: int = 5
     login_lockout: float = 60.0
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from vigil.store.base import Store
 if TYPE_CHECKING:
     from vigil.api.namespace_cache import NamespaceCache
     from vigil.auth.services import AuthServices
+    from vigil.membership import Membership
     from vigil.model.base import Resource
     from vigil.pipeline.eventd import EventProcessor
     from vigil.pipeline.jobs import PeriodicJobs
@@ -33,6 +34,7 @@ class Services:
     events: EventProcessor
     pipeline: PipelineRunner
     jobs: PeriodicJobs
+    membership: Membership
     # Patches of one resource queue here instead of racing to the store, where all but
     # one would fail the revision check and retry.
     patch_locks: KeyedLocks = field(default_factory=KeyedLocks)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from vigil.api import (
     checks,
+    cluster,
     entities,
     events,
     namespaces,
@@ -27,6 +28,7 @@ from vigil.api import (
 )
 from vigil.api.context import Target
 from vigil.errors import MethodNotAllowed, NotFound
+from vigil.model.base import Resource
 from vigil.model.registry import lookup
 from vigil.model.tessen import TessenConfig
 
@@ -143,6 +145,8 @@ def resolve(method: str, raw_path: bytes) -> Resolved:
     resource, rest = tail[0], tail[1:]
     if (group, version, resource) == ("core", "v2", "tessen") and namespace is None:
         return _tessen(method, rest)
+    if (group, version, resource) == ("core", "v2", "cluster") and namespace is None:
+        return _cluster(method, rest)
     cls = lookup(group, version, resource)
     if cls is None or (namespace is not None and not cls.NAMESPACED):
         raise NotFound()
@@ -185,6 +189,22 @@ def _tessen(method: str, rest: list[str]) -> Resolved:
     if method not in handlers:
         raise MethodNotAllowed(f"method {method} is not allowed here")
     return Resolved(handlers[method], target, "/api/core/v2/tessen", params)
+
+
+def _cluster(method: str, rest: list[str]) -> Resolved:
+    """``/cluster/...``: RBAC resource ``cluster-members`` (Sensu's name), cluster-wide."""
+    shape = tuple(rest) if len(rest) < 2 else (rest[0], "*")
+    handlers = cluster.ROUTES.get(shape)
+    if handlers is None or len(rest) > 2:
+        raise NotFound()
+    handler = handlers.get("GET" if method == "HEAD" else method)
+    if handler is None:
+        raise MethodNotAllowed(f"method {method} is not allowed here")
+    params = {"group": "core", "version": "v2", "resource": cluster.RESOURCE}
+    if len(rest) == 2:
+        params["name"] = rest[1]
+    template = "/api/core/v2/cluster/" + "/".join(shape).replace("*", "{id}")
+    return Resolved(handler, Target(Resource, None, None, {}), template, params)
 
 
 def _handler(resource: str, shape: str, method: str, all_namespaces: bool) -> Handler:

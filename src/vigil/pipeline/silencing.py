@@ -109,8 +109,9 @@ def prepare_silence(
     """The silence as it is stored: derived name, ``begin``, ``creator`` and ``expire_at``.
 
     ``expire`` is kept as the client sent it (clients compare it with what they read back;
-    without any expiry it reads ``-1``, as in Sensu); only ``expire_at`` is computed: ``(begin or now) + expire`` when ``expire`` > 0, else
-    ``(begin or now) + default_expiry`` when that is set, else 0 (until deleted). With a
+    without any expiry it reads ``-1``, as in Sensu); only ``expire_at`` is computed:
+    ``(begin or now) + expire`` when ``expire`` > 0, else ``(begin or now) +
+    default_expiry`` when that is set, else 0 (until deleted). With a
     ``max_expiry``, the silence's *duration* (``expire_at - max(begin, now)``) may not exceed
     it: a silence may start months ahead (scheduled maintenance) and still be short.
     """
