@@ -11,6 +11,7 @@ from vigil.ctl.config import FORMATS
 from vigil.ctl.context import CtlContext, pass_ctl
 from vigil.ctl.globals import SensuctlGroup, parse_duration
 
+from .commands.backend import cluster, tessen, version
 from .commands.configure import configure, env
 from .commands.create import create
 from .commands.dump import dump
@@ -88,7 +89,7 @@ def build() -> click.Group:
     add_user_commands(groups["user"])
     for group in groups.values():
         cli.add_command(group)
-    for command in (configure, env, create, dump, config_group):
+    for command in (configure, env, create, dump, config_group, tessen, cluster, version):
         cli.add_command(command)
     return cli
 

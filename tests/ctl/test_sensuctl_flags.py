@@ -1,0 +1,165 @@
+"""vigilctl as a subprocess, driven with sensuctl's command lines from Sensu's docs: global
+flags anywhere, ``configure -n``, ``SENSU_API_KEY``, and the tessen, cluster, version and
+dump commands with sensuctl's flags and output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import ADMIN, PASSWORD, LiveServer, client_for, token_for
+from vigil.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(Settings(state_dir=str(tmp_path_factory.mktemp("state")))).start()
+    yield live
+    live.stop()
+
+
+def vigilctl(
+    config_dir: Path, *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SENSU_", "VIGIL"))}
+    clean.update(VIGILCTL_CONFIG_DIR=str(config_dir), **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "vigil.ctl", *args],
+        capture_output=True,
+        text=True,
+        env=clean,
+        input=stdin,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def configured(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``sensuctl configure -n --username ... --password ... --namespace default --url ...``,
+    word for word as Sensu's docs write it."""
+    config_dir = tmp_path_factory.mktemp("config")
+    done = vigilctl(
+        config_dir,
+        "configure",
+        "-n",
+        "--username",
+        ADMIN,
+        "--password",
+        PASSWORD,
+        "--namespace",
+        "default",
+        "--url",
+        server.url,
+        "--timeout",
+        "20s",
+    )
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((config_dir / "config.json").read_text())
+    assert (saved["url"], saved["namespace"], saved["timeout"]) == (server.url, "default", 20.0)
+    return config_dir
+
+
+def test_configure_n_never_prompts(server: LiveServer, tmp_path: Path) -> None:
+    missing = vigilctl(tmp_path, "configure", "-n", "--url", server.url, "--username", ADMIN)
+    assert missing.returncode == 1
+    assert "--password is required" in missing.stderr
+
+
+def test_global_flags_may_follow_the_command(configured: Path, server: LiveServer) -> None:
+    listed = vigilctl(
+        configured,
+        "check",
+        "list",
+        "--namespace",
+        "typo",
+        "--format",
+        "json",
+        "--timeout",
+        "5s",
+        "--cache-dir",
+        str(configured / "cache"),
+        "--insecure-skip-tls-verify",
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []  # a missing namespace lists empty, as in Sensu
+    before = vigilctl(configured, "--namespace", "typo", "check", "list", "--format", "json")
+    assert before.returncode == 0 and json.loads(before.stdout) == []
+    wrong = vigilctl(configured, "namespace", "list", "--api-url", "http://127.0.0.1:9")
+    assert wrong.returncode == 1  # the one-off URL was used ...
+    again = vigilctl(configured, "namespace", "list", "--format", "json")
+    assert again.returncode == 0, again.stderr  # ... and not saved
+    assert "default" in {ns["name"] for ns in json.loads(again.stdout)}
+    bad = vigilctl(configured, "check", "list", "--timeout", "soon")
+    assert bad.returncode == 2 and "invalid duration" in bad.stderr
+
+
+def test_sensu_api_key_and_api_url_without_configure(server: LiveServer, tmp_path: Path) -> None:
+    with client_for(server.url, token_for(server.url)) as admin:
+        granted = admin.post("/api/core/v2/apikeys", json={"username": ADMIN})
+        key = granted.headers["location"].rsplit("/", 1)[1]
+    listed = vigilctl(
+        tmp_path,
+        "namespace",
+        "list",
+        "--format",
+        "json",
+        "--api-url",
+        server.url,
+        env={"SENSU_API_KEY": key},
+    )
+    assert listed.returncode == 0, listed.stderr
+    flagged = vigilctl(tmp_path, "namespace", "list", "--api-url", server.url, "--api-key", key)
+    assert flagged.returncode == 0, flagged.stderr
+    assert "default" in flagged.stdout
+
+
+def test_tessen_commands(configured: Path, server: LiveServer) -> None:
+    info = vigilctl(configured, "tessen", "info")
+    assert info.returncode == 0, info.stderr
+    assert "Opt-Out: false" in info.stdout
+    out = vigilctl(configured, "tessen", "opt-out", "--skip-confirm")
+    assert "opt back in" in out.stdout
+    as_json = vigilctl(configured, "tessen", "info", "--format", "json")
+    assert json.loads(as_json.stdout) == {"opt_out": True}
+    kept = vigilctl(configured, "tessen", "opt-out", stdin="n\n")
+    assert "stick around" in kept.stdout
+    assert vigilctl(configured, "tessen", "opt-in").stdout.startswith("Thank you")
+    assert httpx.get(f"{server.url}/api/core/v2/tessen").status_code == 401
+
+
+def test_cluster_commands(configured: Path, server: LiveServer) -> None:
+    members = vigilctl(configured, "cluster", "member-list")
+    assert members.returncode == 0, members.stderr
+    lines = members.stdout.splitlines()
+    assert lines[0].startswith("=== Etcd Cluster ID: ")
+    assert lines[1].split() == ["ID", "Name", "Peer", "URLs", "Client", "URLs"]
+    assert server.url in members.stdout
+    as_json = json.loads(vigilctl(configured, "cluster", "member-list", "--format", "json").stdout)
+    assert as_json["members"][0]["clientURLs"] == [server.url]
+    cluster_id = vigilctl(configured, "cluster", "id")
+    assert cluster_id.stdout.startswith("sensu cluster id: ") and len(cluster_id.stdout) == 54
+    health = vigilctl(configured, "cluster", "health")
+    assert health.returncode == 0 and health.stdout.splitlines()[-1].split()[-1] == "true"
+    add = vigilctl(configured, "cluster", "member-add", "--peer-addrs", "http://10.0.0.2:2380")
+    assert add.returncode == 1 and "automatic" in add.stderr
+    remove = vigilctl(configured, "cluster", "member-remove", "8927110dc66458af")
+    assert remove.returncode == 1 and "automatic" in remove.stderr
+
+
+def test_version_and_dump_flags(configured: Path, tmp_path: Path) -> None:
+    version = vigilctl(configured, "version")
+    assert version.returncode == 0 and version.stdout.startswith("vigilctl version ")
+    types = vigilctl(configured, "dump", "-t")
+    assert "core/v2.CheckConfig" in types.stdout.split()
+    target = tmp_path / "dump.yaml"
+    dumped = vigilctl(configured, "dump", "all", "-o", "core/v2.Event", "-f", str(target))
+    assert dumped.returncode == 0, dumped.stderr
+    assert "type: Namespace" in target.read_text()
