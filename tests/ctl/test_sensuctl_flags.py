@@ -163,3 +163,66 @@ def test_version_and_dump_flags(configured: Path, tmp_path: Path) -> None:
     dumped = vigilctl(configured, "dump", "all", "-o", "core/v2.Event", "-f", str(target))
     assert dumped.returncode == 0, dumped.stderr
     assert "type: Namespace" in target.read_text()
+
+
+def test_user_commands_take_sensuctls_flags(configured: Path, server: LiveServer) -> None:
+    name = f"flags-{os.getpid()}"
+    missing = vigilctl(configured, "user", "create", name)
+    assert missing.returncode == 1 and "--password is required" in missing.stderr  # no prompt
+    created = vigilctl(configured, "user", "create", name, "-p", "first-pass", "-g", "a, b")
+    assert (created.returncode, created.stdout) == (0, "Created\n"), created.stderr
+    updated = vigilctl(configured, "user", "set-groups", name, "x,y")
+    assert updated.stdout == "Updated\n", updated.stderr
+    info = vigilctl(configured, "user", "info", name, "--format", "json")
+    assert json.loads(info.stdout)["groups"] == ["x", "y"]
+    changed = vigilctl(
+        configured, "user", "change-password", name, "-c", "first-pass", "-p", "second-pass"
+    )
+    assert changed.stdout == "Updated\n", changed.stderr
+    assert vigilctl(configured, "user", "test-creds", name, "-p", "second-pass").returncode == 0
+    wrong = vigilctl(configured, "user", "test-creds", name, "--password", "first-pass")
+    assert wrong.returncode == 1
+    reset = vigilctl(configured, "user", "reset-password", name, "--password", "third-pass")
+    assert reset.stdout == "Updated\n", reset.stderr
+    assert httpx.get(f"{server.url}/auth", auth=(name, "third-pass")).status_code == 200
+    hashed = vigilctl(configured, "user", "hash-password", "P@ssw0rd!").stdout.strip()
+    assert hashed.startswith("$2") and len(hashed) == 60
+
+
+def test_silenced_create_and_check_execute_flags(configured: Path) -> None:
+    created = vigilctl(
+        configured,
+        "silenced",
+        "create",
+        "-s",
+        "linux",
+        "-c",
+        "disk",
+        "-r",
+        "maintenance",
+        "-e",
+        "3600",
+        "-x",
+        "-b",
+        "Jan 02 2036 3:04PM UTC",
+    )
+    assert created.stdout == "Created\n", created.stderr
+    info = vigilctl(configured, "silenced", "info", "linux:disk", "--format", "json")
+    entry = json.loads(info.stdout)
+    assert (entry["reason"], entry["expire"], entry["expire_on_resolve"]) == (
+        "maintenance",
+        3600,
+        True,
+    )
+    assert entry["begin"] == 2082899040  # 2036-01-02 15:04 UTC
+    no_reason = vigilctl(configured, "silenced", "create", "-c", "disk")
+    assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
+    check = {
+        "type": "CheckConfig",
+        "api_version": "core/v2",
+        "metadata": {"name": "flagged"},
+        "spec": {"command": "true", "interval": 60, "subscriptions": ["linux"]},
+    }
+    assert vigilctl(configured, "create", "-f", "-", stdin=json.dumps(check)).returncode == 0
+    executed = vigilctl(configured, "check", "execute", "flagged", "-s", "web", "-r", "now")
+    assert executed.returncode == 0, executed.stderr

@@ -151,6 +151,12 @@ class ApiClient:
         self.config.username = username
         return self.config
 
+    def test_credentials(self, username: str, password: str) -> None:
+        """`GET /auth/test` with Basic credentials (sensuctl user test-creds)."""
+        response = self._send("GET", "/auth/test", auth=(username, password))
+        if response.status_code >= 400:
+            raise CtlError(error_message(response), response.status_code)
+
     def refresh(self) -> None:
         """`POST /auth/token` with the (possibly expired) access token and the refresh token."""
         if not self.config.refresh_token:

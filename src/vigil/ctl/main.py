@@ -17,6 +17,7 @@ from .commands.create import create
 from .commands.dump import dump
 from .commands.extras import (
     create_namespace,
+    create_silenced,
     execute_check,
     grant_api_key,
     resolve_event,
@@ -86,6 +87,7 @@ def build() -> click.Group:
     groups["namespace"].add_command(create_namespace)
     groups["event"].add_command(resolve_event)
     groups["check"].add_command(execute_check)
+    groups["silenced"].add_command(create_silenced)
     add_user_commands(groups["user"])
     for group in groups.values():
         cli.add_command(group)
