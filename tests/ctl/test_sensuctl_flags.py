@@ -226,3 +226,29 @@ def test_silenced_create_and_check_execute_flags(configured: Path) -> None:
     assert vigilctl(configured, "create", "-f", "-", stdin=json.dumps(check)).returncode == 0
     executed = vigilctl(configured, "check", "execute", "flagged", "-s", "web", "-r", "now")
     assert executed.returncode == 0, executed.stderr
+
+
+def test_delete_file_and_logout(configured: Path, server: LiveServer, tmp_path: Path) -> None:
+    doc = {
+        "type": "Handler",
+        "api_version": "core/v2",
+        "metadata": {"name": "to-delete"},
+        "spec": {"type": "pipe", "command": "cat"},
+    }
+    source = tmp_path / "handler.json"
+    source.write_text(json.dumps(doc))
+    assert vigilctl(configured, "create", "-f", str(source)).returncode == 0
+    assert vigilctl(configured, "delete", "-f", str(source)).returncode == 0
+    assert vigilctl(configured, "handler", "info", "to-delete").returncode == 1
+    again = vigilctl(configured, "delete", "--file", str(source))
+    assert again.returncode == 1 and "error deleting resource 0" in again.stderr
+
+    own = tmp_path / "own"
+    login = ("-n", "--username", ADMIN, "--password", PASSWORD, "--url", server.url)
+    assert vigilctl(own, "configure", *login).returncode == 0
+    token = json.loads((own / "config.json").read_text())["access_token"]
+    out = vigilctl(own, "logout")
+    assert out.stdout == "You have been logged out\n", out.stderr
+    assert json.loads((own / "config.json").read_text())["access_token"] == ""
+    with client_for(server.url, token) as ended:
+        assert ended.get("/api/core/v2/namespaces").status_code == 401

@@ -12,8 +12,8 @@ from vigil.ctl.context import CtlContext, pass_ctl
 from vigil.ctl.globals import SensuctlGroup, parse_duration
 
 from .commands.backend import cluster, tessen, version
-from .commands.configure import configure, env
-from .commands.create import create
+from .commands.configure import configure, env, logout
+from .commands.create import create, delete
 from .commands.dump import dump
 from .commands.extras import (
     create_namespace,
@@ -91,7 +91,18 @@ def build() -> click.Group:
     add_user_commands(groups["user"])
     for group in groups.values():
         cli.add_command(group)
-    for command in (configure, env, create, dump, config_group, tessen, cluster, version):
+    for command in (
+        configure,
+        env,
+        logout,
+        create,
+        delete,
+        dump,
+        config_group,
+        tessen,
+        cluster,
+        version,
+    ):
         cli.add_command(command)
     return cli
 

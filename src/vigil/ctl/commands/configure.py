@@ -83,6 +83,26 @@ def configure(
     click.echo(f"Logged in to {config.url} as {config.username}; settings saved to {path}")
 
 
+@click.command("logout", help="End the session and forget its tokens.")
+@pass_ctl
+def logout(ctl: CtlContext) -> None:
+    """As sensuctl's: the backend ends the session, then the stored tokens and TLS settings
+    are cleared (URL, username, namespace and format stay)."""
+    config = ctl.config
+    if config.logged_in():
+        client = ctl.new_client(config, with_key=False)
+        try:
+            client.logout()
+        finally:
+            client.close()
+    config.access_token = config.refresh_token = ""
+    config.expires_at = 0
+    config.trusted_ca_file = ""
+    config.insecure_skip_tls_verify = False
+    ctl.save(config)
+    click.echo("You have been logged out")
+
+
 def _quote(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
     return f'"{escaped}"'
