@@ -57,17 +57,26 @@ def test_membership_is_automatic(admin: httpx.Client) -> None:
     assert admin.patch(f"{CLUSTER}/id").status_code == 405
 
 
-def test_only_cluster_wide_rules_reach_members(admin: httpx.Client, live: LiveServer) -> None:
+def test_only_star_rules_reach_members(admin: httpx.Client, live: LiveServer) -> None:
+    """Sensu's cluster routes have no resource name: only rules on ``*`` reach them."""
     user = {"username": "member-viewer", "password": "P@ssw0rd!", "groups": []}
     assert admin.put("/api/core/v2/users/member-viewer", json=user).status_code == 201
+    for name, resources in (("members-named", ["cluster-members", "cluster"]), ("star", ["*"])):
+        role = {"metadata": {"name": name}, "rules": [{"verbs": ["*"], "resources": resources}]}
+        assert admin.put(f"/api/core/v2/clusterroles/{name}", json=role).is_success
     binding = {
         "metadata": {"name": "member-viewer"},
-        "role_ref": {"type": "ClusterRole", "name": "view"},
+        "role_ref": {"type": "ClusterRole", "name": "members-named"},
         "subjects": [{"type": "User", "name": "member-viewer"}],
     }
     assert admin.post("/api/core/v2/clusterrolebindings", json=binding).status_code == 201
     with client_for(live.url, token_for(live.url, "member-viewer", "P@ssw0rd!")) as viewer:
         assert viewer.get(f"{CLUSTER}/members").status_code == 403
+        assert viewer.get(f"{CLUSTER}/id").status_code == 403
+        binding["role_ref"] = {"type": "ClusterRole", "name": "star"}
+        url = "/api/core/v2/clusterrolebindings/member-viewer"
+        assert admin.put(url, json=binding).status_code == 201
+        assert viewer.get(f"{CLUSTER}/members").status_code == 200
     assert httpx.get(f"{live.url}{CLUSTER}/members").status_code == 401
 
 

@@ -3,7 +3,11 @@
 Sensu answers with etcd's member list (``cli/commands/cluster/member-list.go`` prints the
 header's cluster id and each member's ID, name, peer and client URLs); Vigil's members are
 the live backends of ``vigil.membership``. Membership is automatic, so adding, updating or
-removing a member is a 400 that says so. RBAC resource: ``cluster-members``, as in Sensu.
+removing a member is a 400 that says so.
+
+RBAC: Sensu's cluster routes carry no ``{resource}`` path variable, so its authorizer sees an
+empty resource (the ``cluster-members`` rename in its attributes middleware never fires) and
+only ``*`` rules reach them, as for ``/tessen``; Vigil does the same.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from vigil.api.responses import json_response
 from vigil.errors import InvalidArgument
 from vigil.membership import Member
 
-RESOURCE = "cluster-members"
+RESOURCE = ""  # only rules on "*" match, as in Sensu
 AUTOMATIC = (
     "cluster membership is automatic: every backend sharing the store joins when it starts "
     "and leaves when it stops (or stops heartbeating)"

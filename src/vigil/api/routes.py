@@ -192,7 +192,7 @@ def _tessen(method: str, rest: list[str]) -> Resolved:
 
 
 def _cluster(method: str, rest: list[str]) -> Resolved:
-    """``/cluster/...``: RBAC resource ``cluster-members`` (Sensu's name), cluster-wide."""
+    """``/cluster/...``: cluster-wide, no RBAC resource name (only ``*`` rules), as Sensu."""
     shape = tuple(rest) if len(rest) < 2 else (rest[0], "*")
     handlers = cluster.ROUTES.get(shape)
     if handlers is None or len(rest) > 2:
