@@ -14,7 +14,7 @@ from vigil.api import resources
 from vigil.api.context import Target, services
 from vigil.api.responses import empty, json_response
 from vigil.errors import InvalidArgument, NotFound
-from vigil.model.base import decode, encode
+from vigil.model.base import decode, encode, without_nulls
 from vigil.store.objects import put_of
 
 
@@ -32,7 +32,7 @@ async def _write(request: Request, target: Target, doc: dict[str, Any], revision
 
 async def add_hooks(request: Request, target: Target) -> Response:
     """Body ``{"<type>": ["hook", ...]}``: names are appended to that type's list."""
-    body = await rq.json_body(request)
+    body = without_nulls(await rq.json_body(request))
     if not isinstance(body, dict) or not all(
         isinstance(v, list) and all(isinstance(h, str) for h in v) for v in body.values()
     ):
