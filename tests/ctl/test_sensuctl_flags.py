@@ -252,3 +252,47 @@ def test_delete_file_and_logout(configured: Path, server: LiveServer, tmp_path: 
     assert json.loads((own / "config.json").read_text())["access_token"] == ""
     with client_for(server.url, token) as ended:
         assert ended.get("/api/core/v2/namespaces").status_code == 401
+
+
+def test_rbac_create_commands_as_in_sensus_docs(configured: Path) -> None:
+    role = vigilctl(
+        configured,
+        "role",
+        "create",
+        "prod-admin",
+        "--verb",
+        "get,list,create,update,delete",
+        "--resource",
+        "*",
+        "--namespace",
+        "default",
+    )
+    assert role.stdout == "Created\n", role.stderr
+    binding = vigilctl(
+        configured, "role-binding", "create", "prod-admin-ns", "--role", "prod-admin", "-g", "ops"
+    )
+    assert binding.stdout == "Created\n", binding.stderr
+    got = json.loads(
+        vigilctl(configured, "role-binding", "info", "prod-admin-ns", "--format", "json").stdout
+    )
+    assert got["role_ref"] == {"type": "Role", "name": "prod-admin"}
+    assert got["subjects"] == [{"type": "Group", "name": "ops"}]
+    cluster_role = vigilctl(
+        configured, "cluster-role", "create", "reader", "-v", "get", "-v", "list", "-r", "checks",
+        "-n", "one,two",
+    )  # fmt: skip
+    assert cluster_role.stdout == "Created\n", cluster_role.stderr
+    rules = json.loads(
+        vigilctl(configured, "cluster-role", "info", "reader", "--format", "json").stdout
+    )["rules"]
+    assert rules == [
+        {"verbs": ["get", "list"], "resources": ["checks"], "resource_names": ["one", "two"]}
+    ]
+    crb = vigilctl(
+        configured, "cluster-role-binding", "create", "readers", "-c", "reader", "-u", "bob"
+    )
+    assert crb.stdout == "Created\n", crb.stderr
+    no_role = vigilctl(configured, "cluster-role-binding", "create", "x", "-u", "bob")
+    assert no_role.returncode == 1 and "ClusterRole must be provided" in no_role.stderr
+    no_verb = vigilctl(configured, "role", "create", "x", "-r", "checks")
+    assert no_verb.returncode == 1 and "at least one verb" in no_verb.stderr

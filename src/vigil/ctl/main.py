@@ -23,6 +23,7 @@ from .commands.extras import (
     resolve_event,
     revoke_api_key,
 )
+from .commands.rbac import add_rbac_commands
 from .commands.resources import resource_groups
 from .commands.settings import config_group
 from .commands.users import add_user_commands
@@ -89,6 +90,7 @@ def build() -> click.Group:
     groups["check"].add_command(execute_check)
     groups["silenced"].add_command(create_silenced)
     add_user_commands(groups["user"])
+    add_rbac_commands(groups)
     for group in groups.values():
         cli.add_command(group)
     for command in (
