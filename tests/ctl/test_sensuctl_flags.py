@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -296,3 +297,55 @@ def test_rbac_create_commands_as_in_sensus_docs(configured: Path) -> None:
     assert no_role.returncode == 1 and "ClusterRole must be provided" in no_role.stderr
     no_verb = vigilctl(configured, "role", "create", "x", "-r", "checks")
     assert no_verb.returncode == 1 and "at least one verb" in no_verb.stderr
+
+
+def _info(config_dir: Path, kind: str, name: str) -> dict[str, Any]:
+    done = vigilctl(config_dir, kind, "info", name, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    info: dict[str, Any] = json.loads(done.stdout)
+    return info
+
+
+def test_flag_driven_creates_as_in_sensus_docs(configured: Path) -> None:
+    check = vigilctl(
+        configured, "check", "create", "check-cpu", "--command", "check-cpu.rb -w 75 -c 90",
+        "--interval", "60", "--subscriptions", "linux, web", "--timeout", "30",
+        "--handlers", "slack", "--publish=false", "--round-robin",
+    )  # fmt: skip
+    assert check.stdout == "Created\n", check.stderr
+    got = _info(configured, "check", "check-cpu")
+    assert (got["command"], got["interval"], got["timeout"]) == ("check-cpu.rb -w 75 -c 90", 60, 30)
+    assert got["subscriptions"] == ["linux", "web"] and got["handlers"] == ["slack"]
+    assert (got["publish"], got["round_robin"]) == (False, True)
+    handler = vigilctl(
+        configured, "handler", "create", "tcp-out", "--type", "TCP",
+        "--socket-host", "10.0.0.1", "--socket-port", "4444", "-i", "5",
+    )  # fmt: skip
+    assert handler.stdout == "Created\n", handler.stderr
+    got = _info(configured, "handler", "tcp-out")
+    assert (got["type"], got["socket"], got["timeout"]) == (
+        "tcp",
+        {"host": "10.0.0.1", "port": 4444},
+        5,
+    )
+    hook = vigilctl(configured, "hook", "create", "ps", "-c", "ps aux")
+    assert hook.stdout == "Created\n", hook.stderr
+    assert _info(configured, "hook", "ps")["timeout"] == 60  # sensuctl's default
+    flt = vigilctl(
+        configured, "filter", "create", "prod", "-a", "allow", "-s", "event.check.status == 2"
+    )
+    assert flt.stdout == "Created\n", flt.stderr
+    entity = vigilctl(configured, "entity", "create", "router", "-c", "proxy", "-s", "snmp")
+    assert entity.stdout == "Created\n", entity.stderr
+    assert _info(configured, "entity", "router")["subscriptions"][0] == "snmp"
+    mutator = vigilctl(configured, "mutator", "create", "jq", "--command", "jq .")
+    assert mutator.stdout == "Created\n", mutator.stderr
+    asset = vigilctl(
+        configured, "asset", "create", "tool", "-u", "https://example.com/tool.tar.gz",
+        "--sha512", "a" * 128, "--filter", "entity.system.os == 'linux'",
+        "--filter", "entity.system.arch == 'amd64'",
+    )  # fmt: skip
+    assert asset.stdout == "Created\n", asset.stderr
+    assert len(_info(configured, "asset", "tool")["filters"]) == 2
+    bad = vigilctl(configured, "check", "create", "nope", "--interval", "soon")
+    assert bad.returncode == 2 and "not an integer" in bad.stderr

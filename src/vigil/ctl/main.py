@@ -23,6 +23,7 @@ from .commands.extras import (
     resolve_event,
     revoke_api_key,
 )
+from .commands.flagged import add_flagged_creates
 from .commands.rbac import add_rbac_commands
 from .commands.resources import resource_groups
 from .commands.settings import config_group
@@ -91,6 +92,7 @@ def build() -> click.Group:
     groups["silenced"].add_command(create_silenced)
     add_user_commands(groups["user"])
     add_rbac_commands(groups)
+    add_flagged_creates(groups)
     for group in groups.values():
         cli.add_command(group)
     for command in (
