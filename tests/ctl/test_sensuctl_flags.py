@@ -1,6 +1,8 @@
-"""vigilctl as a subprocess, driven with sensuctl's command lines from Sensu's docs: global
-flags anywhere, ``configure -n``, ``SENSU_API_KEY``, and the tessen, cluster, version and
-dump commands with sensuctl's flags and output."""
+"""vigilctl driven with sensuctl's command lines from Sensu's docs, against a real server:
+global flags anywhere, ``configure -n``, ``SENSU_API_KEY``, and every command with sensuctl's
+flags and output. The session and global-flag tests run vigilctl as a subprocess; the
+per-command flag tables run it in-process (the same click entry point, one process start
+saved per line)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from tests.support import ADMIN, PASSWORD, LiveServer, client_for, token_for
+from vigil.ctl.context import CtlContext
+from vigil.ctl.main import cli
 from vigil.settings import Settings
 
 
@@ -40,6 +45,18 @@ def vigilctl(
         timeout=60,
         check=False,
     )
+
+
+def inproc(
+    config_dir: Path, *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """``vigilctl(...)`` without a new process: the root group's ``main`` in a CliRunner."""
+    blank: dict[str, str | None] = {
+        k: None for k in os.environ if k.startswith(("SENSU_", "VIGIL"))
+    }
+    runner = CliRunner(env={**blank, "VIGILCTL_CONFIG_DIR": str(config_dir), **(env or {})})
+    result = runner.invoke(cli, list(args), input=stdin, obj=CtlContext())
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -168,30 +185,30 @@ def test_version_and_dump_flags(configured: Path, tmp_path: Path) -> None:
 
 def test_user_commands_take_sensuctls_flags(configured: Path, server: LiveServer) -> None:
     name = f"flags-{os.getpid()}"
-    missing = vigilctl(configured, "user", "create", name)
+    missing = inproc(configured, "user", "create", name)
     assert missing.returncode == 1 and "--password is required" in missing.stderr  # no prompt
-    created = vigilctl(configured, "user", "create", name, "-p", "first-pass", "-g", "a, b")
+    created = inproc(configured, "user", "create", name, "-p", "first-pass", "-g", "a, b")
     assert (created.returncode, created.stdout) == (0, "Created\n"), created.stderr
-    updated = vigilctl(configured, "user", "set-groups", name, "x,y")
+    updated = inproc(configured, "user", "set-groups", name, "x,y")
     assert updated.stdout == "Updated\n", updated.stderr
-    info = vigilctl(configured, "user", "info", name, "--format", "json")
+    info = inproc(configured, "user", "info", name, "--format", "json")
     assert json.loads(info.stdout)["groups"] == ["x", "y"]
-    changed = vigilctl(
+    changed = inproc(
         configured, "user", "change-password", name, "-c", "first-pass", "-p", "second-pass"
     )
     assert changed.stdout == "Updated\n", changed.stderr
-    assert vigilctl(configured, "user", "test-creds", name, "-p", "second-pass").returncode == 0
-    wrong = vigilctl(configured, "user", "test-creds", name, "--password", "first-pass")
+    assert inproc(configured, "user", "test-creds", name, "-p", "second-pass").returncode == 0
+    wrong = inproc(configured, "user", "test-creds", name, "--password", "first-pass")
     assert wrong.returncode == 1
-    reset = vigilctl(configured, "user", "reset-password", name, "--password", "third-pass")
+    reset = inproc(configured, "user", "reset-password", name, "--password", "third-pass")
     assert reset.stdout == "Updated\n", reset.stderr
     assert httpx.get(f"{server.url}/auth", auth=(name, "third-pass")).status_code == 200
-    hashed = vigilctl(configured, "user", "hash-password", "P@ssw0rd!").stdout.strip()
+    hashed = inproc(configured, "user", "hash-password", "P@ssw0rd!").stdout.strip()
     assert hashed.startswith("$2") and len(hashed) == 60
 
 
 def test_silenced_create_and_check_execute_flags(configured: Path) -> None:
-    created = vigilctl(
+    created = inproc(
         configured,
         "silenced",
         "create",
@@ -208,7 +225,7 @@ def test_silenced_create_and_check_execute_flags(configured: Path) -> None:
         "Jan 02 2036 3:04PM UTC",
     )
     assert created.stdout == "Created\n", created.stderr
-    info = vigilctl(configured, "silenced", "info", "linux:disk", "--format", "json")
+    info = inproc(configured, "silenced", "info", "linux:disk", "--format", "json")
     entry = json.loads(info.stdout)
     assert (entry["reason"], entry["expire"], entry["expire_on_resolve"]) == (
         "maintenance",
@@ -216,7 +233,7 @@ def test_silenced_create_and_check_execute_flags(configured: Path) -> None:
         True,
     )
     assert entry["begin"] == 2082899040  # 2036-01-02 15:04 UTC
-    no_reason = vigilctl(configured, "silenced", "create", "-c", "disk")
+    no_reason = inproc(configured, "silenced", "create", "-c", "disk")
     assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
     check = {
         "type": "CheckConfig",
@@ -224,8 +241,8 @@ def test_silenced_create_and_check_execute_flags(configured: Path) -> None:
         "metadata": {"name": "flagged"},
         "spec": {"command": "true", "interval": 60, "subscriptions": ["linux"]},
     }
-    assert vigilctl(configured, "create", "-f", "-", stdin=json.dumps(check)).returncode == 0
-    executed = vigilctl(configured, "check", "execute", "flagged", "-s", "web", "-r", "now")
+    assert inproc(configured, "create", "-f", "-", stdin=json.dumps(check)).returncode == 0
+    executed = inproc(configured, "check", "execute", "flagged", "-s", "web", "-r", "now")
     assert executed.returncode == 0, executed.stderr
 
 
@@ -238,17 +255,17 @@ def test_delete_file_and_logout(configured: Path, server: LiveServer, tmp_path: 
     }
     source = tmp_path / "handler.json"
     source.write_text(json.dumps(doc))
-    assert vigilctl(configured, "create", "-f", str(source)).returncode == 0
-    assert vigilctl(configured, "delete", "-f", str(source)).returncode == 0
-    assert vigilctl(configured, "handler", "info", "to-delete").returncode == 1
-    again = vigilctl(configured, "delete", "--file", str(source))
+    assert inproc(configured, "create", "-f", str(source)).returncode == 0
+    assert inproc(configured, "delete", "-f", str(source)).returncode == 0
+    assert inproc(configured, "handler", "info", "to-delete").returncode == 1
+    again = inproc(configured, "delete", "--file", str(source))
     assert again.returncode == 1 and "error deleting resource 0" in again.stderr
 
     own = tmp_path / "own"
     login = ("-n", "--username", ADMIN, "--password", PASSWORD, "--url", server.url)
-    assert vigilctl(own, "configure", *login).returncode == 0
+    assert inproc(own, "configure", *login).returncode == 0
     token = json.loads((own / "config.json").read_text())["access_token"]
-    out = vigilctl(own, "logout")
+    out = inproc(own, "logout")
     assert out.stdout == "You have been logged out\n", out.stderr
     assert json.loads((own / "config.json").read_text())["access_token"] == ""
     with client_for(server.url, token) as ended:
@@ -256,7 +273,7 @@ def test_delete_file_and_logout(configured: Path, server: LiveServer, tmp_path: 
 
 
 def test_rbac_create_commands_as_in_sensus_docs(configured: Path) -> None:
-    role = vigilctl(
+    role = inproc(
         configured,
         "role",
         "create",
@@ -269,45 +286,45 @@ def test_rbac_create_commands_as_in_sensus_docs(configured: Path) -> None:
         "default",
     )
     assert role.stdout == "Created\n", role.stderr
-    binding = vigilctl(
+    binding = inproc(
         configured, "role-binding", "create", "prod-admin-ns", "--role", "prod-admin", "-g", "ops"
     )
     assert binding.stdout == "Created\n", binding.stderr
     got = json.loads(
-        vigilctl(configured, "role-binding", "info", "prod-admin-ns", "--format", "json").stdout
+        inproc(configured, "role-binding", "info", "prod-admin-ns", "--format", "json").stdout
     )
     assert got["role_ref"] == {"type": "Role", "name": "prod-admin"}
     assert got["subjects"] == [{"type": "Group", "name": "ops"}]
-    cluster_role = vigilctl(
+    cluster_role = inproc(
         configured, "cluster-role", "create", "reader", "-v", "get", "-v", "list", "-r", "checks",
         "-n", "one,two",
     )  # fmt: skip
     assert cluster_role.stdout == "Created\n", cluster_role.stderr
     rules = json.loads(
-        vigilctl(configured, "cluster-role", "info", "reader", "--format", "json").stdout
+        inproc(configured, "cluster-role", "info", "reader", "--format", "json").stdout
     )["rules"]
     assert rules == [
         {"verbs": ["get", "list"], "resources": ["checks"], "resource_names": ["one", "two"]}
     ]
-    crb = vigilctl(
+    crb = inproc(
         configured, "cluster-role-binding", "create", "readers", "-c", "reader", "-u", "bob"
     )
     assert crb.stdout == "Created\n", crb.stderr
-    no_role = vigilctl(configured, "cluster-role-binding", "create", "x", "-u", "bob")
+    no_role = inproc(configured, "cluster-role-binding", "create", "x", "-u", "bob")
     assert no_role.returncode == 1 and "ClusterRole must be provided" in no_role.stderr
-    no_verb = vigilctl(configured, "role", "create", "x", "-r", "checks")
+    no_verb = inproc(configured, "role", "create", "x", "-r", "checks")
     assert no_verb.returncode == 1 and "at least one verb" in no_verb.stderr
 
 
 def _info(config_dir: Path, kind: str, name: str) -> dict[str, Any]:
-    done = vigilctl(config_dir, kind, "info", name, "--format", "json")
+    done = inproc(config_dir, kind, "info", name, "--format", "json")
     assert done.returncode == 0, done.stderr
     info: dict[str, Any] = json.loads(done.stdout)
     return info
 
 
 def test_flag_driven_creates_as_in_sensus_docs(configured: Path) -> None:
-    check = vigilctl(
+    check = inproc(
         configured, "check", "create", "check-cpu", "--command", "check-cpu.rb -w 75 -c 90",
         "--interval", "60", "--subscriptions", "linux, web", "--timeout", "30",
         "--handlers", "slack", "--publish=false", "--round-robin",
@@ -317,7 +334,7 @@ def test_flag_driven_creates_as_in_sensus_docs(configured: Path) -> None:
     assert (got["command"], got["interval"], got["timeout"]) == ("check-cpu.rb -w 75 -c 90", 60, 30)
     assert got["subscriptions"] == ["linux", "web"] and got["handlers"] == ["slack"]
     assert (got["publish"], got["round_robin"]) == (False, True)
-    handler = vigilctl(
+    handler = inproc(
         configured, "handler", "create", "tcp-out", "--type", "TCP",
         "--socket-host", "10.0.0.1", "--socket-port", "4444", "-i", "5",
     )  # fmt: skip
@@ -328,24 +345,24 @@ def test_flag_driven_creates_as_in_sensus_docs(configured: Path) -> None:
         {"host": "10.0.0.1", "port": 4444},
         5,
     )
-    hook = vigilctl(configured, "hook", "create", "ps", "-c", "ps aux")
+    hook = inproc(configured, "hook", "create", "ps", "-c", "ps aux")
     assert hook.stdout == "Created\n", hook.stderr
     assert _info(configured, "hook", "ps")["timeout"] == 60  # sensuctl's default
-    flt = vigilctl(
+    flt = inproc(
         configured, "filter", "create", "prod", "-a", "allow", "-s", "event.check.status == 2"
     )
     assert flt.stdout == "Created\n", flt.stderr
-    entity = vigilctl(configured, "entity", "create", "router", "-c", "proxy", "-s", "snmp")
+    entity = inproc(configured, "entity", "create", "router", "-c", "proxy", "-s", "snmp")
     assert entity.stdout == "Created\n", entity.stderr
     assert _info(configured, "entity", "router")["subscriptions"][0] == "snmp"
-    mutator = vigilctl(configured, "mutator", "create", "jq", "--command", "jq .")
+    mutator = inproc(configured, "mutator", "create", "jq", "--command", "jq .")
     assert mutator.stdout == "Created\n", mutator.stderr
-    asset = vigilctl(
+    asset = inproc(
         configured, "asset", "create", "tool", "-u", "https://example.com/tool.tar.gz",
         "--sha512", "a" * 128, "--filter", "entity.system.os == 'linux'",
         "--filter", "entity.system.arch == 'amd64'",
     )  # fmt: skip
     assert asset.stdout == "Created\n", asset.stderr
     assert len(_info(configured, "asset", "tool")["filters"]) == 2
-    bad = vigilctl(configured, "check", "create", "nope", "--interval", "soon")
+    bad = inproc(configured, "check", "create", "nope", "--interval", "soon")
     assert bad.returncode == 2 and "not an integer" in bad.stderr
