@@ -366,3 +366,22 @@ def test_flag_driven_creates_as_in_sensus_docs(configured: Path) -> None:
     assert len(_info(configured, "asset", "tool")["filters"]) == 2
     bad = inproc(configured, "check", "create", "nope", "--interval", "soon")
     assert bad.returncode == 2 and "not an integer" in bad.stderr
+
+
+def test_config_commands(server: LiveServer, tmp_path: Path) -> None:
+    login = ("-n", "--username", ADMIN, "--password", PASSWORD, "--url", server.url)
+    assert inproc(tmp_path, "configure", *login).returncode == 0
+    for args in (("set-namespace", "prod"), ("set-format", "yaml"), ("set-timeout", "1m30s")):
+        done = inproc(tmp_path, "config", *args)
+        assert done.stdout == "Updated\n", done.stderr
+    lines = inproc(tmp_path, "config", "view").stdout.splitlines()
+    assert lines[0] == "=== Active Configuration"
+    assert lines[1] == f"API URL:                  {server.url}"
+    assert lines[2:6] == [
+        "Namespace:                prod",
+        "Format:                   yaml",
+        "Timeout:                  1m30s",
+        "Username:                 admin",
+    ]
+    as_json = json.loads(inproc(tmp_path, "config", "view", "--format", "json").stdout)
+    assert as_json["timeout"] == "1m30s" and as_json["api-url"] == server.url
