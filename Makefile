@@ -4,6 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 STATE  ?= vigil-data
 ADDR   ?= 127.0.0.1:8080
+DASHBOARD_PORT ?= 3000
 # The API suite runs once per store: make test covers SQLite and PostgreSQL.
 VIGIL_TEST_API_STORES ?= sqlite,postgres
 export VIGIL_TEST_API_STORES
@@ -11,7 +12,7 @@ VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
 VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
 export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint bench soak clean
 
 install: $(STAMP)
 
@@ -24,12 +25,13 @@ $(STAMP): pyproject.toml
 run: install
 	@$(VENV)/bin/vigil init --state-dir $(STATE) --ignore-already-initialized
 	@echo ""
-	@echo "Vigil is starting on http://$(ADDR)  (Ctrl-C to stop). Get a token with:"
+	@echo "Vigil is starting on http://$(ADDR)  (Ctrl-C to stop)."
+	@echo "Dashboard: http://127.0.0.1:$(DASHBOARD_PORT)  (sign in as $(VIGIL_CLUSTER_ADMIN_USERNAME)). Get a token with:"
 	@echo "  curl -u '$(VIGIL_CLUSTER_ADMIN_USERNAME):$(VIGIL_CLUSTER_ADMIN_PASSWORD)' http://$(ADDR)/auth"
 	@echo "or log the CLI in with:"
 	@echo "  $(VENV)/bin/vigilctl configure --url http://$(ADDR) --username '$(VIGIL_CLUSTER_ADMIN_USERNAME)' --password '$(VIGIL_CLUSTER_ADMIN_PASSWORD)' --non-interactive"
 	@echo ""
-	@$(VENV)/bin/vigil start --state-dir $(STATE) --api-listen-address $(ADDR)
+	@$(VENV)/bin/vigil start --state-dir $(STATE) --api-listen-address $(ADDR) --dashboard-port $(DASHBOARD_PORT)
 
 test: install lint
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -44,6 +46,11 @@ lint: install
 
 bench: install
 	$(PY) -m bench
+
+# 64 clients, SIGKILL + restart at random moments, SQLite then PostgreSQL; stops by itself.
+SOAK_SECONDS ?= 40
+soak: install
+	$(PY) bench/soak.py --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) $(STATE) build *.egg-info

@@ -13,6 +13,8 @@ BENCHMARKS = [
     ("list_bench.py", ["--quick"]),
     ("ingest_bench.py", ["--quick"]),
     ("cluster_bench.py", ["--quick"]),
+    ("js_bench.py", ["--n", "50"]),
+    ("dashboard_bench.py", ["--quick"]),
 ]
 
 

@@ -22,6 +22,7 @@ import uvloop
 
 from vigil.app import create_app
 from vigil.bootstrap import initialize_store
+from vigil.listener import uvicorn_config
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -88,15 +89,8 @@ class LiveServer:
         try:
             await initialize_store(store, ADMIN, PASSWORD, exist_ok=True)
             self.app = create_app(self.settings, store)
-            config = uvicorn.Config(
-                self.app,
-                host="127.0.0.1",
-                port=self.settings.port,
-                log_config=None,
-                access_log=False,
-                lifespan="on",
-                loop="none",
-            )
+            # The server's own listener configuration (limits, timeouts, proxy trust).
+            config = uvicorn_config(self.app, "127.0.0.1", self.settings.port, self.settings)
             self._server = uvicorn.Server(config)
             await self._server.serve()
         finally:
@@ -126,12 +120,16 @@ class ServerProcess:
     def __init__(self, state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.dashboard_port = free_port()
+        self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}"
         self.args = vigil_cmd(
             "start",
             "--state-dir",
             str(state_dir),
             "--api-listen-address",
             f"127.0.0.1:{self.port}",
+            "--dashboard-port",
+            str(self.dashboard_port),
             *extra,
         )
         self.env = {**os.environ, **(env or {})}

@@ -67,6 +67,12 @@ class Metrics:
         self.filter_errors = Counter(
             "vigil_pipeline_filter_errors", "Filter evaluations that failed", registry=r
         )
+        self.script_failures = Counter(
+            "vigil_js_evaluation_failures",
+            "JavaScript filter/mutator evaluations stopped or failed",
+            ["reason"],  # timeout, memory, error
+            registry=r,
+        )
 
     # The pipeline runner reports through these (its PipelineMetrics protocol).
     def event_dropped(self) -> None:
@@ -77,3 +83,6 @@ class Metrics:
 
     def filter_error(self) -> None:
         self.filter_errors.inc()
+
+    def script_failure(self, reason: str) -> None:
+        self.script_failures.labels(reason).inc()

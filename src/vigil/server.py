@@ -11,7 +11,10 @@ from collections.abc import Iterator
 import uvicorn
 
 from vigil.app import create_app
-from vigil.bootstrap import require_initialized
+from vigil.auth.throttle import forget_stored_failures
+from vigil.bootstrap import agent_has_default_password, require_initialized
+from vigil.dashboard.serve import dashboard_beside
+from vigil.listener import uvicorn_config
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -38,19 +41,15 @@ async def serve(settings: Settings) -> None:
     store = await open_store(settings)
     try:
         await require_initialized(store)
+        if removed := await forget_stored_failures(store):
+            log.info("removed %d stored login failure records of an earlier version", removed)
+        if await agent_has_default_password(store):
+            log.warning(
+                "the agent user still has the default password: set another one "
+                "(sensuctl user change-password agent, or vigil init --agent-password)"
+            )
         app = create_app(settings, store)
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            loop="none",
-            http="httptools",
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=10,
-            server_header=False,
-        )
+        config = uvicorn_config(app, settings.host, settings.port, settings)
         log.info(
             "serving the Sensu API v2",
             extra={"address": settings.api_listen_address, "store": settings.store},
@@ -58,7 +57,8 @@ async def serve(settings: Settings) -> None:
         # uvicorn stops taking requests on SIGTERM/SIGINT, finishes those in flight, then runs
         # the lifespan shutdown (pipeline drain, jobs); the store closes last, after its
         # writer thread has committed everything queued.
-        await _Server(config).serve()
+        async with dashboard_beside(settings, app):
+            await _Server(config).serve()
     finally:
         await store.close()
         log.info("stopped")

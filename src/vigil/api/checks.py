@@ -14,7 +14,7 @@ from vigil.api import resources
 from vigil.api.context import Target, services
 from vigil.api.responses import empty, json_response
 from vigil.errors import InvalidArgument, NotFound
-from vigil.model.base import decode, encode, without_nulls
+from vigil.model.base import decode, encode
 from vigil.store.objects import put_of
 
 
@@ -26,13 +26,15 @@ async def _stored(request: Request, target: Target) -> tuple[dict[str, Any], int
 
 async def _write(request: Request, target: Target, doc: dict[str, Any], revision: int) -> None:
     obj = decode(target.cls, encode(doc))
-    resources.validated(obj, prefix="")
+    await resources.validated(obj, prefix="")
     await services(request).store.apply([put_of(obj, if_revision=revision)])
 
 
 async def add_hooks(request: Request, target: Target) -> Response:
     """Body ``{"<type>": ["hook", ...]}``: names are appended to that type's list."""
-    body = without_nulls(await rq.json_body(request))
+    body = await rq.json_body(request)
+    if isinstance(body, dict):  # a null list is no list, as Go reads it
+        body = {k: v for k, v in body.items() if v is not None}
     if not isinstance(body, dict) or not all(
         isinstance(v, list) and all(isinstance(h, str) for h in v) for v in body.values()
     ):

@@ -2,18 +2,25 @@
 
 Cost 10 matches Sensu, so hashes made by sensuctl (which bcrypts client-side before
 ``PUT /users/{name}/password``) and hashes made here are interchangeable. Both hashing and
-verifying take tens of milliseconds of CPU, so the async helpers run them in a worker thread
-and never on the event loop.
+verifying take tens of milliseconds of CPU, so the async helpers run them on threads of their
+own (one core is always left to the event loop) and never on the event loop. At most
+``MAX_PENDING`` checks wait for those threads; beyond that a login gets 429 at once, so a
+spray of logins cannot queue up work without bound or take threads other work needs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import bcrypt
 
-from vigil.errors import InvalidArgument
+from vigil.errors import InvalidArgument, TooManyRequests
 
 COST = 10
 MIN_PASSWORD_LENGTH = 8
@@ -44,17 +51,34 @@ def verify_password_sync(password: str, password_hash: str) -> bool:
         return False
 
 
+MAX_PENDING = 64
+_THREADS = max(1, (os.cpu_count() or 2) - 1)
+_pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="vigil-bcrypt")
+_slots = threading.BoundedSemaphore(MAX_PENDING)
+T = TypeVar("T")
+
+
+async def _offload(func: Callable[..., T], *args: str) -> T:
+    """Run ``func`` on the bcrypt threads; TooManyRequests when too many already wait."""
+    if not _slots.acquire(blocking=False):
+        raise TooManyRequests("too many password checks in progress, retry later")
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_pool, func, *args)
+    finally:
+        _slots.release()
+
+
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(hash_password_sync, password)
+    return await _offload(hash_password_sync, password)
 
 
 async def verify_password(password: str, password_hash: str | None) -> bool:
     """Check ``password`` against ``password_hash``; a missing or malformed hash (unknown
     user) always fails but still spends the time of a real check."""
     if not password_hash or not is_bcrypt_hash(password_hash):
-        await asyncio.to_thread(verify_password_sync, password, _DUMMY_HASH)
+        await _offload(verify_password_sync, password, _DUMMY_HASH)
         return False
-    return await asyncio.to_thread(verify_password_sync, password, password_hash)
+    return await _offload(verify_password_sync, password, password_hash)
 
 
 def is_bcrypt_hash(value: str) -> bool:

@@ -318,8 +318,11 @@ def list_sql(query: ListQuery, dialect: Dialect) -> tuple[str, list[object]]:
     sql += f" ORDER BY {cols}"
     if query.limit:
         sql += f" LIMIT {p}"
-        params.append(int(query.limit))
+        params.append(min(int(query.limit), _MAX_SQL_INT))
     return sql, params
+
+
+_MAX_SQL_INT = 2**63 - 1  # both stores' INTEGER; a larger LIMIT would overflow the driver
 
 
 def where_scope(
