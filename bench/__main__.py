@@ -15,6 +15,9 @@ BENCHMARKS = [
     ("cluster_bench.py", ["--quick"]),
     ("js_bench.py", ["--n", "50"]),
     ("dashboard_bench.py", ["--quick"]),
+    ("agent_sessions_bench.py", ["--quick"]),
+    ("agents_bench.py", ["--quick"]),
+    ("agent_bench.py", ["--quick"]),
 ]
 
 

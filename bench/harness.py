@@ -91,8 +91,9 @@ def vigil_start(
     proc = subprocess.Popen(
         [*wrapper, *vigil("start", "--state-dir", str(state),
                           "--api-listen-address", f"127.0.0.1:{port}",
-                          "--access-token-ttl", "86400",
-                          "--dashboard-port", str(free_port()), *flags)],
+                          "--agent-port", str(free_port()),
+                          "--dashboard-port", str(free_port()),
+                          "--access-token-ttl", "86400", *flags)],
         stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -17,12 +18,11 @@ from typing import Any
 
 import httpx
 import psycopg
-import uvicorn
 import uvloop
 
 from vigil.app import create_app
 from vigil.bootstrap import initialize_store
-from vigil.listener import uvicorn_config
+from vigil.server import Listeners
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -55,12 +55,16 @@ class LiveServer:
     """The real app under uvicorn, on its own event loop in a thread, on a free port."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings.replace(api_listen_address=f"127.0.0.1:{free_port()}")
+        self.settings = settings.replace(
+            api_listen_address=f"127.0.0.1:{free_port()}", agent_port=free_port()
+        )
         self.url = f"http://{self.settings.api_listen_address}"
-        self._server: uvicorn.Server | None = None
+        self.agent_url = f"ws://127.0.0.1:{self.settings.agent_port}"
+        self._server: Listeners | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.app: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the server's, once started
 
     def start(self) -> LiveServer:
         self._thread.start()
@@ -75,7 +79,7 @@ class LiveServer:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.stop()
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
@@ -85,13 +89,12 @@ class LiveServer:
             self._error = exc
 
     async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
         store = await open_store(self.settings)
         try:
             await initialize_store(store, ADMIN, PASSWORD, exist_ok=True)
             self.app = create_app(self.settings, store)
-            # The server's own listener configuration (limits, timeouts, proxy trust).
-            config = uvicorn_config(self.app, "127.0.0.1", self.settings.port, self.settings)
-            self._server = uvicorn.Server(config)
+            self._server = Listeners(self.settings, self.app)  # the API and the agent port
             await self._server.serve()
         finally:
             await store.close()
@@ -122,6 +125,8 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.dashboard_port = free_port()
         self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}"
+        self.agent_port = free_port()  # so that several backends can run on one host
+        self.agent_url = f"ws://127.0.0.1:{self.agent_port}"
         self.args = vigil_cmd(
             "start",
             "--state-dir",
@@ -130,6 +135,8 @@ class ServerProcess:
             f"127.0.0.1:{self.port}",
             "--dashboard-port",
             str(self.dashboard_port),
+            "--agent-port",
+            str(self.agent_port),
             *extra,
         )
         self.env = {**os.environ, **(env or {})}

@@ -92,6 +92,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("dashboard_host", "127.0.0.1", "host the web dashboard listens on"),
     Setting("dashboard_port", 3000, "port the web dashboard listens on"),
+    Setting("agent_host", "127.0.0.1", "address the agent websocket listener binds"),
+    Setting("agent_port", 8081, "port of the agent websocket listener"),
+    Setting("agent_send_queue_size", 100, "messages waiting per agent session before drops"),
+    Setting("agent_ping_interval", 30.0, "seconds between websocket pings to each agent"),
+    Setting("agent_ping_timeout", 15.0, "seconds to wait for an agent's pong before closing"),
 )
 
 
@@ -139,6 +144,11 @@ class Settings:
     trusted_proxies: str = ""
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 3000
+    agent_host: str = "127.0.0.1"
+    agent_port: int = 8081
+    agent_send_queue_size: int = 100
+    agent_ping_interval: float = 30.0
+    agent_ping_timeout: float = 15.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

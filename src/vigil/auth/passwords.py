@@ -11,6 +11,7 @@ spray of logins cannot queue up work without bound or take threads other work ne
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import threading
@@ -32,6 +33,24 @@ _BCRYPT = re.compile(r"\A\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}\Z
 # Verified against when the user does not exist, so that "no such user" costs as much time
 # as "wrong password" and response timing does not reveal which usernames exist.
 _DUMMY_HASH = bcrypt.hashpw(b"vigil-dummy-password", bcrypt.gensalt(COST)).decode()
+
+
+# Pairs (hash, keyed digest of the password) that bcrypt has already accepted. Agents present
+# their password on every connection, and a backend restart reconnects the whole fleet at
+# once: without this, thousands of bcrypt checks (tens of ms of CPU each) would queue behind
+# each other. A changed password has a new hash, so it never matches an old entry; the key is
+# random per process, so the entries are useless outside it. Only successes are remembered.
+_VERIFIED_KEY = os.urandom(32)
+_VERIFIED: dict[tuple[str, bytes], None] = {}
+_VERIFIED_MAX = 10_000
+# Checks of one (hash, password) pair running now: a fleet that reconnects at once presents
+# the same password thousands of times before the first check has finished.
+_PENDING: dict[tuple[str, bytes], asyncio.Future[bool]] = {}
+
+
+def _verified_key(password: str, password_hash: str) -> tuple[str, bytes]:
+    digest = hashlib.blake2b(password.encode(), key=_VERIFIED_KEY, digest_size=32).digest()
+    return password_hash, digest
 
 
 def hash_password_sync(password: str) -> str:
@@ -78,7 +97,30 @@ async def verify_password(password: str, password_hash: str | None) -> bool:
     if not password_hash or not is_bcrypt_hash(password_hash):
         await _offload(verify_password_sync, password, _DUMMY_HASH)
         return False
-    return await _offload(verify_password_sync, password, password_hash)
+    key = _verified_key(password, password_hash)
+    if key in _VERIFIED:
+        return True
+    pending = _PENDING.get(key)
+    if pending is not None:  # the same check is running: share its answer
+        return await asyncio.shield(pending)
+    pending = _PENDING[key] = asyncio.get_running_loop().create_future()
+    try:
+        ok = await _offload(verify_password_sync, password, password_hash)
+    except Exception as exc:  # e.g. TooManyRequests: the callers sharing it get it too
+        pending.set_exception(exc)
+        pending.exception()  # marked retrieved: no warning when nobody shared it
+        raise
+    except BaseException:
+        pending.cancel()
+        raise
+    finally:
+        del _PENDING[key]
+    pending.set_result(ok)
+    if ok:
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[key] = None
+    return ok
 
 
 def is_bcrypt_hash(value: str) -> bool:

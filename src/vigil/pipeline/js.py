@@ -289,6 +289,18 @@ def evaluate_filter(
     return all(result is not False for result in results)
 
 
+def match_entity(expressions: Sequence[str], entity: Mapping[str, Any], *, timeout: float) -> bool:
+    """Sensu's proxy-request matching: every expression, with ``entity`` bound to the
+    synthesized entity, is truthy. An expression that throws, and an empty list, match nothing.
+    """
+    if not expressions:
+        return False
+    wrapped = [f"(function (entity) {{ return eval({_js(e)}); }})(event)" for e in expressions]
+    code = f"__vigil.filter({_js(entity)}, {_js(wrapped)})"
+    outcome = orjson.loads(default_sandbox().run(code, timeout))
+    return all(value is True for value in outcome)
+
+
 def run_mutator(
     eval_source: str,
     event: Mapping[str, Any],
