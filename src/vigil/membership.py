@@ -66,6 +66,7 @@ class Membership:
             secrets.randbits(53) or 1, socket.gethostname(), [_client_url(listen_address)]
         )
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         await self.cluster_id()
@@ -73,10 +74,11 @@ class Membership:
         self._task = asyncio.create_task(self._loop(), name="membership-heartbeat")
 
     async def stop(self) -> None:
+        """Ends the heartbeat between beats (a beat cut short could land after the delete
+        and bring the row back), then removes this backend's row."""
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
             self._task = None
         with contextlib.suppress(Exception):  # a dead store: the row simply goes stale
             await self._store.apply([Delete(MEMBERS, "", self.me.hex_id, missing_ok=True)])
@@ -86,12 +88,13 @@ class Membership:
         await self._store.apply([Put(MEMBERS, "", self.me.hex_id, msgspec.json.encode(row))])
 
     async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+            if self._stopping.is_set():
+                return
             try:
                 await self.beat()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.warning("cluster heartbeat failed; retrying next interval", exc_info=True)
 

@@ -19,10 +19,10 @@ from starlette.responses import Response
 
 from vigil.api.context import Target, services
 from vigil.api.responses import json_response
+from vigil.api.routes import CORE, Op, Route
 from vigil.errors import InvalidArgument
 from vigil.membership import Member
 
-RESOURCE = ""  # only rules on "*" match, as in Sensu
 AUTOMATIC = (
     "cluster membership is automatic: every backend sharing the store joins when it starts "
     "and leaves when it stops (or stops heartbeating)"
@@ -57,9 +57,15 @@ async def refuse(request: Request, target: Target) -> Response:
     raise InvalidArgument(AUTOMATIC)
 
 
-# path after ``/cluster`` -> method -> handler
-ROUTES = {
-    ("members",): {"GET": list_members, "POST": refuse},
-    ("members", "*"): {"PUT": refuse, "DELETE": refuse},
-    ("id",): {"GET": cluster_id},
-}
+def routes() -> list[Route]:
+    """The route table's rows (no RBAC resource name: only ``*`` rules reach them)."""
+    members = f"{CORE}/cluster/members"
+    return [
+        Route(members, {"GET": Op(list_members, returns="json"), "POST": Op(refuse)}),
+        Route(
+            f"{members}/{{id}}",
+            {"PUT": Op(refuse), "DELETE": Op(refuse)},
+            name_params=("id",),
+        ),
+        Route(f"{CORE}/cluster/id", {"GET": Op(cluster_id, returns="json")}),
+    ]

@@ -15,6 +15,7 @@ from vigil.store.base import Store
 if TYPE_CHECKING:
     from vigil.agentd.sessions import AgentRegistry
     from vigil.api.namespace_cache import NamespaceCache
+    from vigil.api.routes import Router
     from vigil.auth.services import AuthServices
     from vigil.membership import Membership
     from vigil.model.base import Resource
@@ -37,6 +38,8 @@ class Services:
     pipeline: PipelineRunner
     jobs: PeriodicJobs
     membership: Membership
+    router: Router  # every route (vigil.api.routes)
+    openapi: bytes  # the OpenAPI document of ``router``, made at start-up
     # The agents connected to this backend (``vigil.agentd.delivery.AgentSessions``).
     agents: AgentRegistry
     # Patches of one resource queue here instead of racing to the store, where all but
