@@ -11,7 +11,7 @@ VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
 VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
 export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint bench wrk clean
 
 install: $(STAMP)
 
@@ -31,7 +31,7 @@ run: install
 	@echo ""
 	@$(VENV)/bin/vigil start --state-dir $(STATE) --api-listen-address $(ADDR)
 
-test: install lint
+test: install lint wrk
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: install
@@ -42,8 +42,12 @@ lint: install
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
-bench: install
-	$(PY) -m bench
+# wrk (the load generator of bench/wrk_bench.py) comes from Debian's packages.
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: install wrk
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(STATE) build *.egg-info

@@ -1,4 +1,9 @@
-"""``make bench``: every benchmark in quick mode, one after another."""
+"""``make bench``: Vigil against the bare ASGI baseline under wrk (``bench/wrk_bench.py``).
+
+Arguments are passed on (``make bench BENCH_ARGS=--quick``). The older single-purpose
+benchmarks (``store_bench``, ``list_bench``, ``ingest_bench``, ``cluster_bench``) still run
+alone as ``python bench/<name>.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-# (script, arguments for a quick run)
-BENCHMARKS = [
-    ("store_bench.py", ["--seconds", "2"]),
-    ("list_bench.py", ["--quick"]),
-    ("ingest_bench.py", ["--quick"]),
-    ("cluster_bench.py", ["--quick"]),
-]
 
 
 def main() -> int:
-    failed = 0
-    for script, args in BENCHMARKS:
-        path = HERE / script
-        if not path.exists():
-            print(f"== {script}: not present, skipped", flush=True)
-            continue
-        print(f"== {script} {' '.join(args)}", flush=True)
-        failed += subprocess.run([sys.executable, str(path), *args]).returncode != 0
-    return 1 if failed else 0
+    return subprocess.run([sys.executable, str(HERE / "wrk_bench.py"), *sys.argv[1:]]).returncode
 
 
 if __name__ == "__main__":
