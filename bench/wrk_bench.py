@@ -43,7 +43,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -74,7 +73,8 @@ QUERIES: dict[str, str] = {
     "unfiltered": "",
     "== (1 %)": "fieldSelector=" + quote('event.check.status == "1"'),
     "!= (50 %)": "fieldSelector=" + quote('event.check.status != "0"'),
-    "in (2 entities)": "fieldSelector=" + quote('event.entity.name in ["host-000042", "host-000777"]'),
+    "in (2 entities)": "fieldSelector="
+    + quote('event.entity.name in ["host-000042", "host-000777"]'),
     "matches (~0.1 %)": "fieldSelector=" + quote('event.entity.name matches "00042"'),
     "label (25 %)": "labelSelector=" + quote('region == "eu"'),
 }
@@ -246,7 +246,9 @@ class Table:
     def note(self, store: str, case: str, value: float, unit: str) -> None:
         self.add(store, case, [value], [], unit)
 
-    def add(self, store: str, case: str, values: list[float], ratios: list[float], unit: str) -> None:
+    def add(
+        self, store: str, case: str, values: list[float], ratios: list[float], unit: str
+    ) -> None:
         self.rows.append((store, case, values, ratios, unit))
         ratio = f"{statistics.median(ratios):.3f}x" if ratios else ""
         print(f"  {store} {case}: {statistics.median(values):,.2f} {unit} {ratio}", flush=True)
@@ -277,7 +279,8 @@ def prepare(url: str) -> tuple[str, str]:
 
 def ingest_lua(jwt: str, start: int, *, echo: bool = False) -> str:
     """Vigil's PUT of one event per request, or (``echo``) the same bodies to the bare app."""
-    method, target = ("POST", '"/echo"') if echo else ("PUT", f'"{EVENTS}/" .. entity .. "/" .. check')
+    put = f'"{EVENTS}/" .. entity .. "/" .. check'
+    method, target = ("POST", '"/echo"') if echo else ("PUT", put)
     return INGEST_LUA % {"token": jwt, "entities": ENTITIES, "checks": CHECKS,
                          "start": start, "method": method, "target": target}  # fmt: skip
 
@@ -287,11 +290,11 @@ def write_keys(url: str, jwt: str) -> None:
     from harness import event_body, post_request
 
     token = jwt.removeprefix("Bearer ")
-    requests = [
-        post_request(EVENTS, token, event_body(f"host-{k % ENTITIES:04d}", f"check-{k // ENTITIES}",
-                                               0, "OK " + "x" * 820))  # fmt: skip
+    bodies = (
+        event_body(f"host-{k % ENTITIES:04d}", f"check-{k // ENTITIES}", 0, "OK " + "x" * 820)
         for k in range(ENTITIES * CHECKS)
-    ]
+    )
+    requests = [post_request(EVENTS, token, body) for body in bodies]
     asyncio.run(drive([url], requests, 64, None))
 
 
@@ -322,14 +325,22 @@ def front_figures(table: Table, store: str, pg_url: str, root: Path, seconds: fl
         jwt, key = prepare(vigil.url)
         one = f"{CHECK_PATH}/check-0"
         small = lambda: wrk(bare, "/small", 8, seconds)  # noqa: E731
-        table.pair(store, "GET check, JWT, 8 conn",
-                   lambda: wrk(vigil.url, one, 8, seconds, header=f"Authorization: {jwt}"), small)
+        table.pair(
+            store,
+            "GET check, JWT, 8 conn",
+            lambda: wrk(vigil.url, one, 8, seconds, header=f"Authorization: {jwt}"),
+            small,
+        )
         if SMOKE:
             write_keys(vigil.url, jwt)
             ingest_cells(table, store, "", vigil.url, bare, jwt, seconds, (8,))
             return
-        table.pair(store, "GET check, API key, 8 conn",
-                   lambda: wrk(vigil.url, one, 8, seconds, header=f"Authorization: {key}"), small)
+        table.pair(
+            store,
+            "GET check, API key, 8 conn",
+            lambda: wrk(vigil.url, one, 8, seconds, header=f"Authorization: {key}"),
+            small,
+        )
         table.pair(store, "list 100 checks, 8 conn",
                    lambda: wrk(vigil.url, CHECK_PATH, 8, seconds, header=f"Authorization: {jwt}"),
                    lambda: wrk(bare, "/list", 8, seconds))  # fmt: skip
@@ -359,15 +370,7 @@ def size_figures(
             flags_start = ["--log-level", "warn", *flags]
             with vigil_start(state, flags_start, wrapper) as vigil, bare_server() as bare:
                 jwt = f"Bearer {admin_token(vigil.url)}"
-                page = {q: f"{EVENTS}?limit=100" + (f"&{s}" if s else "") for q, s in QUERIES.items()}
-                smoke_pages = list(page.items())[-2:-1] if size == sizes[-1] else []
-                for name, path in smoke_pages if SMOKE else page.items():
-                    table.pair(store, f"page at {size:,}: {name} (x unfiltered)",
-                               lambda path=path: wrk(vigil.url, path, 1, seconds,
-                                                     header=f"Authorization: {jwt}"),
-                               lambda: wrk(vigil.url, page["unfiltered"], 1, seconds,
-                                           header=f"Authorization: {jwt}"),
-                               times=True)  # fmt: skip
+                pages(table, store, vigil.url, jwt, size, seconds, last=size == sizes[-1])
                 if size == sizes[-1]:
                     unpaged(table, store, vigil.url, vigil.pid, jwt, size)
                     write_keys(vigil.url, jwt)
@@ -375,6 +378,24 @@ def size_figures(
                                  seconds, (8, 64))  # fmt: skip
         if len(sizes) > 1:
             table.note(store, "on disk per event (21-entry history)", per_event, "bytes")
+
+
+def pages(
+    table: Table, store: str, url: str, jwt: str, size: int, seconds: float, *, last: bool
+) -> None:
+    """One connection asking for the first page of each query, against the unfiltered page."""
+    paths = {q: f"{EVENTS}?limit=100" + (f"&{s}" if s else "") for q, s in QUERIES.items()}
+    chosen = list(paths.items())
+    if SMOKE:
+        chosen = chosen[-2:-1] if last else []
+
+    def rate(path: str) -> float:
+        return wrk(url, path, 1, seconds, header=f"Authorization: {jwt}")
+
+    for name, path in chosen:
+        table.pair(store, f"page at {size:,}: {name} (x unfiltered)",
+                   lambda path=path: rate(path), lambda: rate(paths["unfiltered"]),
+                   times=True)  # fmt: skip
 
 
 def unpaged(table: Table, store: str, url: str, pid: int, jwt: str, size: int) -> None:
