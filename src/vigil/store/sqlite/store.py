@@ -21,6 +21,7 @@ from pathlib import Path
 
 from vigil.errors import Unavailable
 from vigil.store.base import ListQuery, Op, Record
+from vigil.store.sqlite.packing import unpack
 from vigil.store.sqlite.schema import migrate
 from vigil.store.sqlite.writer import Writer
 from vigil.store.tables import count_sql, list_sql, record_from_row, row_key, statements_for
@@ -81,12 +82,12 @@ class SQLiteStore:
         row = self._read().execute(statements_for(kind, "sqlite").get, key).fetchone()
         if row is None:
             return None
-        return Record(kind, namespace, name, int(row[0]), bytes(row[1]))
+        return Record(kind, namespace, name, int(row[0]), unpack(row[1]))
 
     async def list(self, query: ListQuery) -> list[Record]:
         sql, params = list_sql(query, "sqlite")
         rows = self._read().execute(sql, params).fetchall()
-        return [record_from_row(query.kind, row) for row in rows]
+        return [record_from_row(query.kind, (*row[:-1], unpack(row[-1]))) for row in rows]
 
     async def count(self, kind: str, namespace: str | None = None) -> int:
         sql, params = count_sql(kind, namespace, "sqlite")
