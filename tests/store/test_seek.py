@@ -34,7 +34,7 @@ EVENTS = [
     for ns in ("a", "b")
     for i in range(6)
     for j in range(3)
-]
+] + [event("a", name, "cpu", 1) for name in ("web-01", "Web-02", 'we"b%_\\x', "db-web-3")]
 
 SELECTORS = [
     'event.check.status == "2"',
@@ -44,6 +44,14 @@ SELECTORS = [
     "event.check.status == 2 && event.check.status == 3",
     "event.namespace == b && event.check.status != 0",
     "event.check.status == 9",
+    'event.entity.name matches "web"',
+    'event.entity.name matches "eb-0" && event.check.status == 1',
+    'event.entity.name matches "b%_"',
+    "event.entity.name matches e1",
+    'event.check.name matches "cpu" && event.entity.name matches "Web"',
+    'event.entity.name in ["e1", "web-01", "nothing"]',
+    'event.entity.name in ["e1"] && event.check.name in [c0, c2]',
+    'event.entity.name matches "web" || event.check.name == c1',
 ]
 
 
@@ -88,3 +96,14 @@ def test_sqlite_uses_the_status_index(tmp_path: Path) -> None:
     plan = " ".join(str(row) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
     assert "events_status" in plan
     assert "TEMP B-TREE" not in plan  # rows come in keyset order: no sort
+
+
+def test_sqlite_matches_uses_the_trigram_index(tmp_path: Path) -> None:
+    from vigil.store.sqlite.schema import migrate
+
+    conn = sqlite3.connect(tmp_path / "plan.db", isolation_level=None)
+    migrate(conn)
+    selection = parse_selection(['event.entity.name matches "web"'], [])
+    sql, params = list_sql(ListQuery("events", "a", limit=100, selection=selection), "sqlite")
+    plan = " ".join(str(row) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert "events_names" in plan

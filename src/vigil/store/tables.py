@@ -19,7 +19,8 @@ import orjson
 
 from vigil.errors import AlreadyExists, InvalidArgument, NotFound, PreconditionFailed, VigilError
 from vigil.selector.ast import Selection
-from vigil.selector.sql import compile_selection, required_equalities
+from vigil.selector.evaluate import candidates
+from vigil.selector.sql import compile_selection, required_equalities, top_level_terms
 from vigil.store.base import Delete, ListQuery, Put, Record
 
 Dialect = Literal["sqlite", "postgres"]
@@ -275,8 +276,6 @@ def seek_terms(query: ListQuery, dialect: Dialect, p: str) -> tuple[list[str], l
     of the field selector, on key columns or indexed fields. Redundant with the selection
     itself (which still decides), so they can only narrow what is read."""
     terms = required_equalities(query.selection)
-    if not terms:
-        return [], []
     clauses: list[str] = []
     params: list[object] = []
     columns = _key_fields(query.kind)
@@ -288,7 +287,39 @@ def seek_terms(query: ListQuery, dialect: Dialect, p: str) -> tuple[list[str], l
         else:
             continue
         params.append(value)
+    for term in top_level_terms(query.selection):
+        column = columns.get(term.left.name)  # type: ignore[union-attr]
+        values = candidates(term)
+        if column is None or column == "namespace":
+            continue
+        if term.op == "in" and values:
+            clauses.append(f"{column} IN ({', '.join([p] * len(values))})")
+            params.extend(values)
+        elif term.op == "matches" and query.kind == EVENTS and len(values) == 1:
+            found = substring_term(column, values[0], dialect, p)
+            if found is not None:
+                clauses.append(found[0])
+                params.append(found[1])
     return clauses, params
+
+
+# Event key columns with a trigram index, so ``matches`` (a substring test) seeks too.
+TRIGRAM_COLUMNS = ("entity", "check_name")
+
+
+def substring_term(column: str, needle: str, dialect: Dialect, p: str) -> tuple[str, str] | None:
+    """A condition (and its parameter) that finds rows whose ``column`` contains ``needle``
+    through the trigram index; None when the index cannot help (needles under 3 characters).
+    The rows found are a superset at worst: the compiled selection still decides."""
+    if column not in TRIGRAM_COLUMNS or len(needle) < 3:
+        return None
+    if dialect == "sqlite":  # FTS5 trigram: a phrase query on one column is a substring test
+        phrase = needle.replace('"', '""')
+        return f"rowid IN (SELECT rowid FROM events_names WHERE events_names MATCH {p})", (
+            f'{column} : "{phrase}"'
+        )
+    pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{column} LIKE {p}", f"%{pattern}%"
 
 
 def list_sql(query: ListQuery, dialect: Dialect) -> tuple[str, list[object]]:
