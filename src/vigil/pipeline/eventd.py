@@ -30,7 +30,7 @@ from vigil.pipeline.ids import new_event_id
 from vigil.pipeline.silencing import resolved_expire_on_resolve, silenced_by
 from vigil.pipeline.state import apply_check_result, storage_form
 from vigil.settings import Settings
-from vigil.store.base import Delete, ListQuery, Op, Put, Store
+from vigil.store.base import Delete, Key, ListQuery, Op, Put, Record, Store
 
 log = logging.getLogger(__name__)
 
@@ -273,16 +273,29 @@ class EventProcessor:
         clock = time.time() if options.now is None else float(options.now)
         now = int(clock)
         ops: list[Op] = list(options.extra_ops)  # first: their conditions see the old rows
-        entity_op = await self._resolve_entity(event, namespace, options.last_seen)
-        if entity_op is not None:
-            ops.append(entity_op)
+        # Both rows this event needs, in one read (one round trip on PostgreSQL): the stored
+        # event and, when one is resolved, the entity. The event's key does not depend on
+        # the resolution (a resolved entity keeps the name it was looked up by).
+        resolved = target_entity(event)
+        entity_key = resolved or _name(event["entity"])
+        keys: list[Key] = [(EVENTS, namespace, f"{entity_key}/{_name(event['check'])}")]
+        if resolved is not None or options.last_seen is not None:
+            keys.append((ENTITIES, namespace, entity_key))
+        stored, *entity_record = await self.store.get_many(keys)
+        if entity_record:
+            entity_op = self._resolve_entity(
+                event, namespace, resolved, entity_record[0], options.last_seen
+            )
+            if entity_op is not None:
+                ops.append(entity_op)
         silences = await self.silences(namespace) if options.silence else []
         check = event["check"]
         if options.silence:
             check["silenced"] = silenced_by(event, silences, now)
             if check["silenced"]:
                 check["is_silenced"] = True
-        previous, previous_revision = await self._previous(namespace, event)
+        previous: Doc | None = None if stored is None else msgspec.json.decode(stored.value)
+        previous_revision = 0 if stored is None else stored.revision
         merged = apply_check_result(previous, event, now)
         expired = resolved_expire_on_resolve(merged, silences)
         if expired:
@@ -297,15 +310,17 @@ class EventProcessor:
             await self.silences_changed()
         return merged
 
-    async def _resolve_entity(
-        self, event: Doc, namespace: str, last_seen: int | None
+    def _resolve_entity(
+        self,
+        event: Doc,
+        namespace: str,
+        name: str | None,
+        record: Record | None,
+        last_seen: int | None,
     ) -> Put | None:
-        """Swap in the stored entity (or create it); return the entity write, if any."""
-        name = target_entity(event)
-        if name is None and last_seen is None:
-            return None
+        """Swap in the stored entity ``record`` (or create it); return the entity write, if
+        any. ``name`` is the resolved entity's name, None for an agent's own entity."""
         lookup = name or _name(event["entity"])
-        record = await self.store.get(ENTITIES, namespace, lookup)
         if record is None and name is None:
             event["entity"]["last_seen"] = last_seen
             return None  # an agent that never registered: nothing stored to update
@@ -323,15 +338,6 @@ class EventProcessor:
         elif revision:
             return None  # existing entity, unchanged
         return entity_put(namespace, entity, revision)
-
-    async def _previous(self, namespace: str, event: Doc) -> tuple[Doc | None, int]:
-        """The stored event and its revision; (None, 0) when there is none."""
-        name = f"{_name(event['entity'])}/{_name(event['check'])}"
-        record = await self.store.get(EVENTS, namespace, name)
-        if record is None:
-            return None, 0
-        previous: Doc = msgspec.json.decode(record.value)
-        return previous, record.revision
 
     async def silences(self, namespace: str) -> list[Doc]:
         """The namespace's silences, from memory unless a write was announced since (or

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from vigil.errors import Unavailable
-from vigil.store.base import ListQuery, Op, Record
+from vigil.store.base import Key, ListQuery, Op, Record
 from vigil.store.sqlite.packing import unpack
 from vigil.store.sqlite.schema import migrate
 from vigil.store.sqlite.writer import Writer
@@ -90,6 +90,9 @@ class SQLiteStore:
         if row is None:
             return None
         return Record(kind, namespace, name, int(row[0]), unpack(row[1]))
+
+    async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
+        return [await self.get(*key) for key in keys]
 
     async def list(self, query: ListQuery) -> list[Record]:
         sql, params = list_sql(query, "sqlite")
