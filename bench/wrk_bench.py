@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 import httpx
@@ -80,7 +81,23 @@ QUERIES: dict[str, str] = {
     "matches (1 %, at the end)": "fieldSelector=" + quote('event.entity.name matches "-0099"'),
     "label (25 %)": "labelSelector=" + quote('region == "eu"'),
 }
-Row = tuple[str, str, list[float], list[float], str]  # store, case, values, ratios, unit
+# store, case, values, ratios (rates), unit, Vigil's CPU µs per request, ratios (CPU)
+Row = tuple[str, str, list[float], list[float], str, list[float], list[float]]
+PIDS: dict[str, int] = {}  # server URL -> pid, for its CPU time
+
+
+class Run(NamedTuple):
+    """One measurement: requests per second, and the server's CPU µs per request (when
+    known): the figure other load on the shared machine moves least."""
+
+    rate: float
+    cpu_us: float | None = None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of every thread of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- wrk ------------------------------------------------------------------------------------
@@ -115,10 +132,9 @@ def which_wrk() -> str:
     return found
 
 
-def wrk(
-    url: str, path: str, conns: int, seconds: float, *, header: str = "", lua: str = ""
-) -> float:
-    """Requests per second that wrk (one thread, pinned) got with only 2xx answers."""
+def wrk(url: str, path: str, conns: int, seconds: float, *, header: str = "", lua: str = "") -> Run:
+    """Requests per second that wrk (one thread, pinned) got with only 2xx answers, and the
+    server's CPU per request."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua)
     cmd = ["taskset", "-c", LOAD_CPU, which_wrk(), "-t1", f"-c{conns}",
@@ -127,18 +143,22 @@ def wrk(
         cmd += ["-H", header]
     if lua:
         cmd += ["-s", script.name]
+    pid = PIDS.get(url)
+    cpu = cpu_seconds(pid) if pid else 0.0
     try:
         out = subprocess.run([*cmd, url + path], capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(script.name)
+    cpu = cpu_seconds(pid) - cpu if pid else 0.0
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     if bad or (errors and re.search(r"(read|write|timeout) [1-9]", errors.group(1))):
         raise RuntimeError(f"wrk saw failures on {path}:\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
+    done = re.search(r"(\d+) requests in", out)
+    if match is None or done is None:
         raise RuntimeError(f"no rate in wrk output:\n{out}")
-    return float(match.group(1))
+    return Run(float(match.group(1)), cpu * 1e6 / int(done.group(1)) if pid else None)
 
 
 # --- servers --------------------------------------------------------------------------------
@@ -161,6 +181,7 @@ def bare_server() -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the bare ASGI app did not start")
             time.sleep(0.05)
+        PIDS[url] = proc.pid
         yield url
     finally:
         proc.terminate()
@@ -201,11 +222,14 @@ def stored_bytes(state: Path, flags: list[str]) -> int:
         import sqlite3
 
         db = next(state.glob("*.db"))
-        with sqlite3.connect(db) as conn:
+        conn = sqlite3.connect(db)  # closed before Vigil opens the file (exclusively)
+        try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             pages = conn.execute("PRAGMA page_count").fetchone()[0]
             free = conn.execute("PRAGMA freelist_count").fetchone()[0]
             size = conn.execute("PRAGMA page_size").fetchone()[0]
+        finally:
+            conn.close()
         return int((pages - free) * size)
     with psycopg.connect(flags[flags.index("--pg-url") + 1], autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE events")
@@ -230,39 +254,51 @@ class Table:
         self.rows: list[Row] = []
 
     def pair(
-        self, store: str, case: str, vigil: Callable[[], float], base: Callable[[], float],
+        self, store: str, case: str, vigil: Callable[[], Run], base: Callable[[], Run],
         *, times: bool = False,
     ) -> None:  # fmt: skip
-        """``runs`` alternating measurements of Vigil and its baseline (requests/s each).
+        """``runs`` alternating measurements of Vigil and its baseline.
 
         ``times``: show ms per request and the ratio of times (Vigil's time / the baseline's),
         for pages, where the question is how much longer a filtered page takes.
         """
-        values, ratios = [], []
+        values, ratios, cpus, cpu_ratios = [], [], [], []
         for _ in range(self.runs):
             v, b = vigil(), base()
-            values.append(1000 / v if times else v)
-            ratios.append(b / v if times else v / b)
-        self.add(store, case, values, ratios, "ms" if times else "req/s")
+            values.append(1000 / v.rate if times else v.rate)
+            ratios.append(b.rate / v.rate if times else v.rate / b.rate)
+            if v.cpu_us and b.cpu_us:
+                cpus.append(v.cpu_us)
+                cpu_ratios.append(b.cpu_us / v.cpu_us)
+        self.add(store, case, values, ratios, "ms" if times else "req/s", cpus, cpu_ratios)
 
     def note(self, store: str, case: str, value: float, unit: str) -> None:
         self.add(store, case, [value], [], unit)
 
     def add(
-        self, store: str, case: str, values: list[float], ratios: list[float], unit: str
-    ) -> None:
-        self.rows.append((store, case, values, ratios, unit))
-        ratio = f"{statistics.median(ratios):.3f}x" if ratios else ""
-        print(f"  {store} {case}: {statistics.median(values):,.2f} {unit} {ratio}", flush=True)
+        self, store: str, case: str, values: list[float], ratios: list[float], unit: str,
+        cpus: list[float] | None = None, cpu_ratios: list[float] | None = None,
+    ) -> None:  # fmt: skip
+        row = (store, case, values, ratios, unit, cpus or [], cpu_ratios or [])
+        self.rows.append(row)
+        print("  " + " | ".join(self.cells(row)), flush=True)
+
+    @staticmethod
+    def cells(row: Row) -> list[str]:
+        store, case, values, ratios, unit, cpus, cpu_ratios = row
+
+        def median(xs: list[float], form: str) -> str:
+            return format(statistics.median(xs), form) if xs else ""
+
+        value = statistics.median(values)
+        return [store, case, f"{value:,.0f}" if value >= 100 else f"{value:,.2f}", unit,
+                median(ratios, ".3f"), median(cpus, ",.0f"), median(cpu_ratios, ".3f")]  # fmt: skip
 
     def print(self) -> None:
-        print("\n| store | case | median | unit | x baseline (median of runs) |")
-        print("|---|---|---:|---|---:|")
-        for store, case, values, ratios, unit in self.rows:
-            value = statistics.median(values)
-            shown = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
-            ratio = f"{statistics.median(ratios):.3f}" if ratios else ""
-            print(f"| {store} | {case} | {shown} | {unit} | {ratio} |")
+        print("\n| store | case | median | unit | x baseline | CPU µs/req | x baseline (CPU) |")
+        print("|---|---|---:|---|---:|---:|---:|")
+        for row in self.rows:
+            print("| " + " | ".join(self.cells(row)) + " |")
 
 
 def prepare(url: str) -> tuple[str, str]:
@@ -323,6 +359,7 @@ def front_figures(table: Table, store: str, pg_url: str, root: Path, seconds: fl
         vigil_init(state, flags)
         wrapper = ["taskset", "-c", SERVER_CPU]
         vigil = stack.enter_context(vigil_start(state, ["--log-level", "warn", *flags], wrapper))
+        PIDS[vigil.url] = vigil.pid
         bare = stack.enter_context(bare_server())
         jwt, key = prepare(vigil.url)
         one = f"{CHECK_PATH}/check-0"
@@ -371,6 +408,7 @@ def size_figures(
             wrapper = ["taskset", "-c", SERVER_CPU]
             flags_start = ["--log-level", "warn", *flags]
             with vigil_start(state, flags_start, wrapper) as vigil, bare_server() as bare:
+                PIDS[vigil.url] = vigil.pid
                 jwt = f"Bearer {admin_token(vigil.url)}"
                 pages(table, store, vigil.url, jwt, size, seconds, last=size == sizes[-1])
                 if size == sizes[-1]:
@@ -393,7 +431,7 @@ def pages(
         chosen = chosen[-3:-2] if last else []
     with httpx.Client(base_url=url, headers={"Authorization": jwt}, timeout=300) as client:
 
-        def rate(path: str) -> float:
+        def rate(path: str) -> Run:
             """Pages per second: the median over ``seconds`` of requests (at least 3)."""
             took: list[float] = []
             until = time.perf_counter() + seconds
@@ -401,7 +439,7 @@ def pages(
                 start = time.perf_counter()
                 client.get(path).raise_for_status()
                 took.append(time.perf_counter() - start)
-            return 1 / statistics.median(took)
+            return Run(1 / statistics.median(took))
 
         for name, path in chosen:
             table.pair(store, f"page at {size:,}: {name} (x unfiltered)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -31,7 +32,7 @@ async def test_values_round_trip_and_large_ones_are_stored_smaller(tmp_path: Pat
         assert small is not None and small.value == SMALL
     finally:
         await store.close()
-    with sqlite3.connect(tmp_path / "vigil.db") as conn:
+    with contextlib.closing(sqlite3.connect(tmp_path / "vigil.db")) as conn, conn:
         (stored,) = conn.execute("SELECT value FROM events").fetchone()
         (plain,) = conn.execute("SELECT value FROM resources WHERE name = 's'").fetchone()
     assert len(stored) < len(BIG) / 4
@@ -41,7 +42,7 @@ async def test_values_round_trip_and_large_ones_are_stored_smaller(tmp_path: Pat
 async def test_rows_stored_plainly_are_read_as_they_are(tmp_path: Path) -> None:
     store = await SQLiteStore.open(tmp_path / "vigil.db")
     await store.close()
-    with sqlite3.connect(tmp_path / "vigil.db") as conn:
+    with contextlib.closing(sqlite3.connect(tmp_path / "vigil.db")) as conn, conn:
         conn.execute(
             "INSERT INTO events (namespace, entity, check_name, revision, value) "
             "VALUES ('default', 'e', 'c', 1, ?)",
