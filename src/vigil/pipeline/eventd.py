@@ -78,16 +78,6 @@ def _writable(event: Doc) -> Doc:
 
 
 # --- model bridge -------------------------------------------------------------------------
-def to_model(doc: Doc) -> Event:
-    """The typed, validated event; type or rule violations are InvalidArgument."""
-    try:
-        event = msgspec.convert(doc, type=Event)
-    except msgspec.ValidationError as exc:
-        raise InvalidArgument(str(exc)) from None
-    event.validate()
-    return event
-
-
 def event_put(namespace: str, doc: Doc, if_revision: int | None = None) -> Put:
     # Typed for encoding and fields; not validated again: the input was validated by
     # prepare_incoming and the state rules only fill fields they own.
@@ -131,26 +121,53 @@ def _with_metadata(part: Doc) -> tuple[Doc, Doc]:
 
 
 def prepare_incoming(event: Doc, namespace: str, created_by: str | None) -> Doc:
-    """A normalised copy: entity namespace and class defaults, creator stamps, validation."""
+    """A normalised copy: entity namespace and class defaults, creator stamps, validation.
+
+    Values the defaults replace (empty, missing, or overwritten anyway) are dropped before
+    the typed conversion, so they never fail it; ``prepare_event`` then sets them.
+    """
     event, event_meta = _with_metadata(event)
+    event_meta.pop("namespace", None)
+    if not event.get("id"):
+        event.pop("id", None)
     entity = event.get("entity")
     if isinstance(entity, dict):
         entity, meta = _with_metadata(entity)
-        meta["namespace"] = meta.get("namespace") or namespace
-        entity["entity_class"] = entity.get("entity_class") or PROXY_CLASS
+        if not meta.get("namespace"):
+            meta.pop("namespace", None)
+        if not entity.get("entity_class"):
+            entity.pop("entity_class", None)
         event["entity"] = entity
     check = event.get("check")
     if isinstance(check, dict):
         check, meta = _with_metadata(check)
-        meta["namespace"] = namespace
+        meta.pop("namespace", None)
         event["check"] = check
-    event_meta["namespace"] = namespace
-    if not event.get("id"):
-        event["id"] = new_event_id()
-    model = to_model(event)
+    try:
+        model = msgspec.convert(event, type=Event)
+    except msgspec.ValidationError as exc:
+        raise InvalidArgument(str(exc)) from None
+    return prepare_event(model, namespace, created_by)
+
+
+def prepare_event(event: Event, namespace: str, created_by: str | None) -> Doc:
+    """The event as the processor takes it, from its typed form (changed in place): the
+    namespace everywhere (an entity keeps its own), a proxy class for an entity without
+    one, an id, the creator's stamps; then Sensu's validation. The HTTP API decodes bodies
+    into this type already, so it skips a second conversion (``ingest_event``)."""
+    event.metadata.namespace = namespace
+    if event.entity is not None:
+        meta = event.entity.metadata
+        meta.namespace = meta.namespace or namespace
+        event.entity.entity_class = event.entity.entity_class or PROXY_CLASS
+    if event.check is not None:
+        event.check.metadata.namespace = namespace
+    if not event.id:
+        event.id = new_event_id()
+    event.validate()
     if created_by:
-        model.set_created_by(created_by)
-    return msgspec.to_builtins(model)  # type: ignore[no-any-return]
+        event.set_created_by(created_by)
+    return msgspec.to_builtins(event)  # type: ignore[no-any-return]
 
 
 def new_proxy_entity(event: Doc, name: str, namespace: str) -> Doc:
@@ -203,7 +220,15 @@ class EventProcessor:
         Raises InvalidArgument for an invalid event. A ``keepalive`` check refreshes the
         entity's keepalive deadline and is stored as Sensu's OK keepalive event.
         """
-        prepared = prepare_incoming(event, namespace, created_by)
+        return await self._ingest(prepare_incoming(event, namespace, created_by), namespace)
+
+    async def ingest_event(
+        self, event: Event, *, namespace: str, created_by: str | None = None
+    ) -> Doc:
+        """``ingest`` of an event already decoded into its type (changed in place)."""
+        return await self._ingest(prepare_event(event, namespace, created_by), namespace)
+
+    async def _ingest(self, prepared: Doc, namespace: str) -> Doc:
         check = prepared.get("check")
         if not isinstance(check, dict):
             self.emit(prepared)
