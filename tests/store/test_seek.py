@@ -12,6 +12,7 @@ import pytest
 from vigil.selector.evaluate import selection_matches
 from vigil.selector.parser import parse_selection
 from vigil.store.base import ListQuery, Put, Store
+from vigil.store.sqlite import store as sqlite_store
 from vigil.store.tables import list_sql
 
 pytestmark = pytest.mark.anyio
@@ -55,12 +56,23 @@ SELECTORS = [
 ]
 
 
-@pytest.mark.parametrize("text", SELECTORS)
+# SQLite answers ``matches`` from the trigram index's candidates (limit 2000) or by walking
+# the key order (limit 0): both must agree with the evaluator.
+CASES = [(text, 2000) for text in SELECTORS] + [(t, 0) for t in SELECTORS if "matches" in t]
+
+
+@pytest.mark.parametrize(("text", "drive_limit"), CASES)
 @pytest.mark.parametrize("namespace", [None, "a"])
 @pytest.mark.parametrize("limit", [None, 2])
 async def test_seek_agrees_with_the_evaluator(
-    store: Store, text: str, namespace: str | None, limit: int | None
+    store: Store,
+    text: str,
+    namespace: str | None,
+    limit: int | None,
+    drive_limit: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(sqlite_store, "TRIGRAM_DRIVE_LIMIT", drive_limit)
     await store.apply(EVENTS)
     selection = parse_selection([text], [])
     expected = [

@@ -24,7 +24,15 @@ from vigil.store.base import Key, ListQuery, Op, Record
 from vigil.store.sqlite.packing import unpack
 from vigil.store.sqlite.schema import migrate
 from vigil.store.sqlite.writer import Writer
-from vigil.store.tables import count_sql, list_sql, record_from_row, row_key, statements_for
+from vigil.store.tables import (
+    TRIGRAM_DRIVE_LIMIT,
+    count_sql,
+    list_sql,
+    record_from_row,
+    row_key,
+    statements_for,
+    substring_probes,
+)
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -95,7 +103,14 @@ class SQLiteStore:
         return [await self.get(*key) for key in keys]
 
     async def list(self, query: ListQuery) -> list[Record]:
-        sql, params = list_sql(query, "sqlite")
+        # ``matches`` on trigram-indexed names: read from the index only when it offers few
+        # candidates (see tables.list_sql); otherwise walk the key order, which stops early.
+        probes = substring_probes(query)
+        drive = any(
+            self._read().execute(sql, params).fetchone()[0] <= TRIGRAM_DRIVE_LIMIT
+            for sql, params in probes
+        )
+        sql, params = list_sql(query, "sqlite", substrings=drive)
         rows = self._read().execute(sql, params).fetchall()
         return [record_from_row(query.kind, (*row[:-1], unpack(row[-1]))) for row in rows]
 
