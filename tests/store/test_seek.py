@@ -53,6 +53,9 @@ SELECTORS = [
     'event.entity.name in ["e1", "web-01", "nothing"]',
     'event.entity.name in ["e1"] && event.check.name in [c0, c2]',
     'event.entity.name matches "web" || event.check.name == c1',
+    'event.entity.name in ["web-01", "e1"] && event.check.name matches "cpu"',
+    'event.check.status == 1 && event.entity.name in ["db-web-3"] '
+    '&& event.entity.name matches "b-w"',
 ]
 
 

@@ -316,14 +316,20 @@ TRIGRAM_DRIVE_LIMIT = 2000
 def substring_probes(query: ListQuery) -> list[tuple[str, list[object]]]:
     """SQLite: for each ``matches`` term the trigram index serves, a query counting its
     candidates up to ``TRIGRAM_DRIVE_LIMIT + 1`` (cheap: it stops there)."""
+    if query.kind != EVENTS:
+        return []
     probes: list[tuple[str, list[object]]] = []
-    clauses, params = seek_terms(query, "sqlite", "?")
-    for clause, param in zip(clauses, params, strict=False):
-        if "events_names MATCH" in clause:
+    for term in top_level_terms(query.selection):
+        column = _EVENT_KEY_FIELDS.get(term.left.name)  # type: ignore[union-attr]
+        values = candidates(term)
+        if term.op != "matches" or column is None or len(values) != 1:
+            continue
+        found = substring_term(column, values[0], "sqlite", "?")
+        if found is not None:
             probes.append((
                 "SELECT count(*) FROM (SELECT rowid FROM events_names WHERE events_names "
                 f"MATCH ? LIMIT {TRIGRAM_DRIVE_LIMIT + 1})",
-                [param],
+                [found[1]],
             ))  # fmt: skip
     return probes
 
