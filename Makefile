@@ -4,6 +4,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 STATE  ?= vigil-data
 ADDR   ?= 127.0.0.1:8080
+DASHBOARD_PORT ?= 3000
+AGENT_HOST ?= 127.0.0.1
+AGENT_PORT ?= 8081
+AGENT_CACHE ?= vigil-agent-cache
 # The API suite runs once per store: make test covers SQLite and PostgreSQL.
 VIGIL_TEST_API_STORES ?= sqlite,postgres
 export VIGIL_TEST_API_STORES
@@ -11,7 +15,7 @@ VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
 VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
 export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
 
-.PHONY: install run test test-fast lint bench wrk clean
+.PHONY: install run run-agent test test-fast lint bench wrk soak clean
 
 install: $(STAMP)
 
@@ -24,12 +28,22 @@ $(STAMP): pyproject.toml
 run: install
 	@$(VENV)/bin/vigil init --state-dir $(STATE) --ignore-already-initialized
 	@echo ""
-	@echo "Vigil is starting on http://$(ADDR)  (Ctrl-C to stop). Get a token with:"
+	@echo "Vigil is starting on http://$(ADDR)  (Ctrl-C to stop)."
+	@echo "Dashboard: http://127.0.0.1:$(DASHBOARD_PORT)  (sign in as $(VIGIL_CLUSTER_ADMIN_USERNAME)). Get a token with:"
 	@echo "  curl -u '$(VIGIL_CLUSTER_ADMIN_USERNAME):$(VIGIL_CLUSTER_ADMIN_PASSWORD)' http://$(ADDR)/auth"
 	@echo "or log the CLI in with:"
 	@echo "  $(VENV)/bin/vigilctl configure --url http://$(ADDR) --username '$(VIGIL_CLUSTER_ADMIN_USERNAME)' --password '$(VIGIL_CLUSTER_ADMIN_PASSWORD)' --non-interactive"
+	@echo "Agents connect to ws://$(AGENT_HOST):$(AGENT_PORT) (user agent / P@ssw0rd!), e.g.:"
+	@echo "  sensu-agent start --backend-url ws://$(AGENT_HOST):$(AGENT_PORT) --name web1 --subscriptions linux"
+	@echo "or start Vigil's own agent for this machine with: make run-agent"
 	@echo ""
-	@$(VENV)/bin/vigil start --state-dir $(STATE) --api-listen-address $(ADDR)
+	@$(VENV)/bin/vigil start --state-dir $(STATE) --api-listen-address $(ADDR) \
+		--agent-host $(AGENT_HOST) --agent-port $(AGENT_PORT) --dashboard-port $(DASHBOARD_PORT)
+
+# A vigil-agent for this machine against `make run`'s backend (its agent port).
+run-agent: install
+	@$(VENV)/bin/vigil-agent start --backend-url ws://$(AGENT_HOST):$(AGENT_PORT) \
+		--subscriptions $${SUBSCRIPTIONS:-linux} --cache-dir $(AGENT_CACHE)
 
 test: install lint wrk
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -49,5 +63,10 @@ wrk:
 bench: install wrk
 	$(PY) -m bench $(BENCH_ARGS)
 
+# 64 clients, SIGKILL + restart at random moments, SQLite then PostgreSQL; stops by itself.
+SOAK_SECONDS ?= 40
+soak: install
+	$(PY) bench/soak.py --seconds $(SOAK_SECONDS)
+
 clean:
-	rm -rf $(VENV) $(STATE) build *.egg-info
+	rm -rf $(VENV) $(STATE) $(AGENT_CACHE) build *.egg-info

@@ -91,6 +91,8 @@ def vigil_start(
     proc = subprocess.Popen(
         [*wrapper, *vigil("start", "--state-dir", str(state),
                           "--api-listen-address", f"127.0.0.1:{port}",
+                          "--agent-port", str(free_port()),
+                          "--dashboard-port", str(free_port()),
                           "--access-token-ttl", "86400", *flags)],
         stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -17,11 +18,11 @@ from typing import Any
 
 import httpx
 import psycopg
-import uvicorn
 import uvloop
 
 from vigil.app import create_app
 from vigil.bootstrap import initialize_store
+from vigil.server import Listeners
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -54,12 +55,16 @@ class LiveServer:
     """The real app under uvicorn, on its own event loop in a thread, on a free port."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings.replace(api_listen_address=f"127.0.0.1:{free_port()}")
+        self.settings = settings.replace(
+            api_listen_address=f"127.0.0.1:{free_port()}", agent_port=free_port()
+        )
         self.url = f"http://{self.settings.api_listen_address}"
-        self._server: uvicorn.Server | None = None
+        self.agent_url = f"ws://127.0.0.1:{self.settings.agent_port}"
+        self._server: Listeners | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.app: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the server's, once started
 
     def start(self) -> LiveServer:
         self._thread.start()
@@ -74,7 +79,7 @@ class LiveServer:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.stop()
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
@@ -84,20 +89,12 @@ class LiveServer:
             self._error = exc
 
     async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
         store = await open_store(self.settings)
         try:
             await initialize_store(store, ADMIN, PASSWORD, exist_ok=True)
             self.app = create_app(self.settings, store)
-            config = uvicorn.Config(
-                self.app,
-                host="127.0.0.1",
-                port=self.settings.port,
-                log_config=None,
-                access_log=False,
-                lifespan="on",
-                loop="none",
-            )
-            self._server = uvicorn.Server(config)
+            self._server = Listeners(self.settings, self.app)  # the API and the agent port
             await self._server.serve()
         finally:
             await store.close()
@@ -126,12 +123,20 @@ class ServerProcess:
     def __init__(self, state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.dashboard_port = free_port()
+        self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}"
+        self.agent_port = free_port()  # so that several backends can run on one host
+        self.agent_url = f"ws://127.0.0.1:{self.agent_port}"
         self.args = vigil_cmd(
             "start",
             "--state-dir",
             str(state_dir),
             "--api-listen-address",
             f"127.0.0.1:{self.port}",
+            "--dashboard-port",
+            str(self.dashboard_port),
+            "--agent-port",
+            str(self.agent_port),
             *extra,
         )
         self.env = {**os.environ, **(env or {})}

@@ -40,14 +40,20 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 def build_services(settings: Settings, store: Store) -> Services:
+    from vigil.agentd.intake import Intake
+    from vigil.agentd.notices import EntityNotices
+    from vigil.agentd.sessions import AgentRegistry
     from vigil.auth.services import build_auth
     from vigil.pipeline.eventd import EventProcessor
     from vigil.pipeline.jobs import PeriodicJobs
     from vigil.pipeline.runner import PipelineRunner
     from vigil.rbac.authorizer import Authorizer
+    from vigil.schedulerd import CheckScheduler
 
     metrics = Metrics()
-    store = MeasuredStore(store, metrics.store_latency)
+    # Entity writes are announced to agent sessions on every backend (vigil.agentd.notices).
+    notices = EntityNotices(MeasuredStore(store, metrics.store_latency))
+    store = notices
     auth = build_auth(store, settings)
 
     async def lookup(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
@@ -59,6 +65,10 @@ def build_services(settings: Settings, store: Store) -> Services:
     # Lapsed login sessions are removed by the leader once a minute (a login also clears the
     # user's own), so the session table does not grow with every login.
     purge = (SESSION_PURGE_INTERVAL, auth.tokens.purge_expired_sessions)
+    agents = AgentRegistry(store, notices, Intake(store, events, metrics), metrics)
+    # The scheduler reaches agents only through the AgentSessions seam.
+    scheduler = CheckScheduler(store, metrics, js_timeout=settings.js_timeout)
+    scheduler.attach(agents)
     return Services(
         settings=settings,
         store=store,
@@ -69,6 +79,8 @@ def build_services(settings: Settings, store: Store) -> Services:
         events=events,
         pipeline=pipeline,
         jobs=PeriodicJobs(store, settings, events, extra={"session-purge": purge}),
+        agents=agents,
+        scheduler=scheduler,
     )
 
 
@@ -77,10 +89,11 @@ class VigilApp:
     no router scan, no framework exception layers); everything else, and the lifespan, to
     the Starlette app that serves the open and ``/auth`` routes."""
 
-    def __init__(self, starlette: Starlette, api: ASGIApp) -> None:
+    def __init__(self, starlette: Starlette, api: ASGIApp, agents: ASGIApp) -> None:
         self.starlette = starlette
         self.api = api
         self.state = starlette.state
+        self.agents = agents  # the agent listener, served on its own port (vigil.agentd)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
@@ -97,9 +110,14 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.pipeline.start()
         await svc.jobs.start()
+        if svc.scheduler is not None:
+            await svc.scheduler.start()
         try:
             yield
         finally:
+            if svc.scheduler is not None:
+                await svc.scheduler.stop()
+            await svc.agents.close()
             await svc.jobs.stop()
             await svc.pipeline.stop(drain_timeout=5.0)
             await asyncio.to_thread(js.close)
@@ -117,4 +135,6 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
     )
     app.state.vigil = svc
     api = ErrorsAndMetrics(BodyLimit(APIDispatcher(), settings.api_request_limit), svc.metrics)
-    return VigilApp(app, api)
+    from vigil.agentd.listener import build_listener
+
+    return VigilApp(app, api, build_listener(svc))

@@ -68,6 +68,13 @@ def cli() -> None:
     help="also create this API key (a UUID) for the administrator",
 )
 @click.option(
+    "--agent-password",
+    envvar="VIGIL_AGENT_PASSWORD",
+    default=None,
+    help="password of the `agent` user (default: Sensu's well-known one; change it)"
+    " [env VIGIL_AGENT_PASSWORD]",
+)
+@click.option(
     "--ignore-already-initialized",
     is_flag=True,
     help="exit 0 when the store is already initialised",
@@ -76,6 +83,7 @@ def init(
     cluster_admin_username: str,
     cluster_admin_password: str,
     cluster_admin_api_key: str | None,
+    agent_password: str | None,
     ignore_already_initialized: bool,
     **flags: Any,
 ) -> None:
@@ -87,7 +95,11 @@ def init(
     try:
         asyncio.run(
             initialize(
-                settings, cluster_admin_username, cluster_admin_password, cluster_admin_api_key
+                settings,
+                cluster_admin_username,
+                cluster_admin_password,
+                cluster_admin_api_key,
+                agent_password,
             )
         )
     except AlreadyInitialized as exc:

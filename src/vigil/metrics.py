@@ -43,6 +43,42 @@ class Metrics:
         self.filter_errors = Counter(
             "vigil_pipeline_filter_errors", "Filter evaluations that failed", registry=r
         )
+        self.script_failures = Counter(
+            "vigil_js_evaluation_failures",
+            "JavaScript filter/mutator evaluations stopped or failed",
+            ["reason"],  # timeout, memory, error
+            registry=r,
+        )
+        self.agent_sessions = Gauge(
+            "vigil_agent_sessions", "Agent websocket sessions on this backend", registry=r
+        )
+        self.agent_messages_received = Counter(
+            "vigil_agent_messages_received", "Frames received from agents", ["type"], registry=r
+        )
+        self.agent_messages_rejected = Counter(
+            "vigil_agent_messages_rejected",
+            "Frames from agents dropped as malformed or invalid",
+            ["type"],
+            registry=r,
+        )
+        self.agent_messages_dropped = Counter(
+            "vigil_agent_messages_dropped",
+            "Frames for agents dropped because the session's send queue was full",
+            ["type"],
+            registry=r,
+        )
+        self.check_requests = Counter(
+            "vigil_scheduler_check_requests",
+            "Check requests the scheduler handed to agent sessions (queued or refused)",
+            ["result"],
+            registry=r,
+        )
+        self.scheduler_lateness = Histogram(
+            "vigil_scheduler_lateness_seconds",
+            "Time from a check's scheduled instant to its requests being queued",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
 
     # The pipeline runner reports through these (its PipelineMetrics protocol).
     def event_dropped(self) -> None:
@@ -53,3 +89,6 @@ class Metrics:
 
     def filter_error(self) -> None:
         self.filter_errors.inc()
+
+    def script_failure(self, reason: str) -> None:
+        self.script_failures.labels(reason).inc()

@@ -61,6 +61,37 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
     Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
+    Setting("login_client_max_failures", 20, "failed logins per client (any user) before a pause"),
+    Setting("login_user_max_failures", 50, "failed logins per user (any client) before a pause"),
+    Setting("login_user_lockout", 10.0, "seconds a user is refused to clients it never used"),
+    Setting(
+        "handler_user",
+        "nobody",
+        "user pipe handlers and mutators run as when Vigil runs as root ('' = root too)",
+    ),
+    Setting("handler_group", "", "their group ('' = the handler user's primary group)"),
+    Setting(
+        "handler_allow_list",
+        "",
+        "YAML/JSON file of the only commands handlers and mutators may run (agent format)",
+    ),
+    Setting("max_connections", 1000, "open connections per listener; beyond it: 503 and close"),
+    Setting("max_header_bytes", 65536, "largest request head (request line + headers), bytes"),
+    Setting("http_idle_timeout", 5, "seconds an idle keep-alive connection stays open"),
+    Setting("http_header_timeout", 10.0, "seconds a client has to send a request's headers"),
+    Setting("http_body_timeout", 15.0, "seconds a client has to send a request's body"),
+    Setting(
+        "trusted_proxies",
+        "",
+        "comma-separated proxy addresses/networks whose X-Forwarded-For is believed",
+    ),
+    Setting("dashboard_host", "127.0.0.1", "host the web dashboard listens on"),
+    Setting("dashboard_port", 3000, "port the web dashboard listens on"),
+    Setting("agent_host", "127.0.0.1", "address the agent websocket listener binds"),
+    Setting("agent_port", 8081, "port of the agent websocket listener"),
+    Setting("agent_send_queue_size", 100, "messages waiting per agent session before drops"),
+    Setting("agent_ping_interval", 30.0, "seconds between websocket pings to each agent"),
+    Setting("agent_ping_timeout", 15.0, "seconds to wait for an agent's pong before closing"),
 )
 
 
@@ -93,6 +124,25 @@ class Settings:
     max_silenced_expiry_time_allowed: int = 86400
     login_max_failures: int = 5
     login_lockout: float = 60.0
+    login_client_max_failures: int = 20
+    login_user_max_failures: int = 50
+    login_user_lockout: float = 10.0
+    handler_user: str = "nobody"
+    handler_group: str = ""
+    handler_allow_list: str = ""
+    max_connections: int = 1000
+    max_header_bytes: int = 65536
+    http_idle_timeout: int = 5
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 15.0
+    trusted_proxies: str = ""
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 3000
+    agent_host: str = "127.0.0.1"
+    agent_port: int = 8081
+    agent_send_queue_size: int = 100
+    agent_ping_interval: float = 30.0
+    agent_ping_timeout: float = 15.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -16,7 +16,8 @@ from tests.support import wait_for
 API = "/api/core/v2"
 BOUND = 20.0  # seconds: far beyond the 1-2 s timeouts, only hit when something is broken
 # Keepalive deadlines are checked every 0.1 s here (the default is 1 s).
-LIVE_SETTINGS = {"keepalive_check_interval": 0.1}
+# Handlers write into the test's private directory: they run as the suite's own user.
+LIVE_SETTINGS = {"keepalive_check_interval": 0.1, "handler_user": ""}
 
 
 def spool_handler(client: httpx.Client, namespace: str, name: str, spool: Path) -> None:

@@ -19,8 +19,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import wait_for
 
-# JavaScript gets 0.5 s here, so the endless filter is stopped quickly.
-LIVE_SETTINGS = {"js_timeout": 0.5}
+# JavaScript gets 0.5 s here, so the endless filter is stopped quickly. Handlers write into
+# the test's private temporary directory, so they run as the suite's own user (isolation has
+# its own tests in tests/hardening).
+LIVE_SETTINGS = {"js_timeout": 0.5, "handler_user": ""}
 
 API = "/api/core/v2"
 BOUND = 20.0  # seconds; a generous bound for work that takes milliseconds

@@ -58,6 +58,8 @@ def leader_pid(url: str, job: str) -> int | None:
         row = conn.execute(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
             " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s"
+            # pg_locks lists every database's locks: other test runs share the server
+            " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND l.objid = hashtext(current_schema() || '/' || %s)::oid",
             (LEADER_LOCK_SPACE, job),
         ).fetchone()

@@ -35,6 +35,9 @@ class Counts:
     def filter_error(self) -> None:
         self.filter_errors += 1
 
+    def script_failure(self, reason: str) -> None:
+        pass
+
 
 def event(handlers: list[str] | None = None, *, status: int = 2, **extra: Any) -> Doc:
     return {
@@ -78,7 +81,8 @@ def make_runner(
         return resources.get((kind, name))
 
     options = {"pipeline_workers": 2, "pipeline_queue_size": 10, "js_timeout": 1.0, **settings}
-    return PipelineRunner(lookup, Settings(**options), counts)
+    # Handlers write into the test's private directory: run them as the suite's own user.
+    return PipelineRunner(lookup, Settings(**{"handler_user": "", **options}), counts)
 
 
 def process(resources: Resources, doc: Doc, counts: Counts | None = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import msgspec
@@ -15,6 +14,7 @@ from vigil.api.context import Target, services
 from vigil.api.responses import empty, json_response
 from vigil.errors import InvalidArgument, NotFound
 from vigil.model.base import decode, encode
+from vigil.schedulerd import adhoc
 from vigil.store.objects import put_of
 
 
@@ -26,7 +26,7 @@ async def _stored(request: Request, target: Target) -> tuple[dict[str, Any], int
 
 async def _write(request: Request, target: Target, doc: dict[str, Any], revision: int) -> None:
     obj = decode(target.cls, encode(doc))
-    resources.validated(obj, prefix="")
+    await resources.validated(obj, prefix="")
     await services(request).store.apply([put_of(obj, if_revision=revision)])
 
 
@@ -64,9 +64,25 @@ async def remove_hook(request: Request, target: Target) -> Response:
 
 
 async def execute(request: Request, target: Target) -> Response:
-    """Accepted like Sensu's (202 + issued); Vigil has no agent transport to deliver it yet."""
+    """Sensu's AdhocRequest: the stored check (with the request's subscriptions, when it
+    names some) is queued in the store for every backend's agents; 202 + ``issued``."""
     body = await rq.json_body(request)
     if not isinstance(body, dict):
         raise InvalidArgument("the body must be a JSON object")
-    await _stored(request, target)
-    return json_response({"issued": int(time.time())}, status=202)
+    subscriptions = body.get("subscriptions")
+    if subscriptions is not None and not (
+        isinstance(subscriptions, list) and all(isinstance(s, str) and s for s in subscriptions)
+    ):
+        raise InvalidArgument("subscriptions must be a list of non-empty strings")
+    for key in ("creator", "reason"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise InvalidArgument(f"{key} must be a string")
+    doc, _ = await _stored(request, target)
+    issued = await adhoc.queue(
+        services(request).store,
+        doc,
+        subscriptions,
+        str(body.get("creator") or ""),
+        str(body.get("reason") or ""),
+    )
+    return json_response({"issued": issued}, status=202)

@@ -13,6 +13,7 @@ from vigil.settings import Settings
 from vigil.store.base import Store
 
 if TYPE_CHECKING:
+    from vigil.agentd.sessions import AgentRegistry
     from vigil.api.namespace_cache import NamespaceCache
     from vigil.auth.services import AuthServices
     from vigil.model.base import Resource
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from vigil.pipeline.jobs import PeriodicJobs
     from vigil.pipeline.runner import PipelineRunner
     from vigil.rbac.authorizer import Authorizer
+    from vigil.schedulerd import CheckScheduler
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +35,13 @@ class Services:
     events: EventProcessor
     pipeline: PipelineRunner
     jobs: PeriodicJobs
+    # The agents connected to this backend (``vigil.agentd.delivery.AgentSessions``).
+    agents: AgentRegistry
     # Patches of one resource queue here instead of racing to the store, where all but
     # one would fail the revision check and retry.
     patch_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # The check scheduler (None in apps built without one, e.g. for a single route test).
+    scheduler: CheckScheduler | None = None
 
 
 @dataclass(frozen=True, slots=True)

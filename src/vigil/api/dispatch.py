@@ -37,14 +37,16 @@ class APIDispatcher:
             await svc.namespaces.require(resolved.params["namespace"])
         response = await resolved.handler(request, resolved.target)
         if scope["method"] != "GET":
-            await _announce_write(svc, resource)
+            await _announce_write(svc, resource, resolved.params.get("namespace", ""))
         await response(scope, receive, send)
 
 
-async def _announce_write(svc: Services, resource: str) -> None:
+async def _announce_write(svc: Services, resource: str, namespace: str) -> None:
     """Drop what this and every other backend cached about what was just written."""
     if resource in _RBAC_KINDS:
         svc.namespaces.drop()
         await svc.authorizer.invalidated()
     elif resource == "silenced":
         await svc.events.silences_changed()
+    elif resource == "checks" and svc.scheduler is not None:
+        await svc.scheduler.checks_changed(namespace)

@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil.api.responses import error_response
@@ -21,6 +22,7 @@ from vigil.errors import PayloadTooLarge, VigilError
 from vigil.metrics import Metrics
 
 log = logging.getLogger("vigil.api")
+CLIENT_CLOSED = 499  # the metrics' status for a request its client abandoned (nginx's code)
 
 
 class ErrorsAndMetrics:
@@ -42,6 +44,10 @@ class ErrorsAndMetrics:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            # The client went away mid-request: nobody to answer, nothing of ours broke.
+            if not status:
+                status.append(CLIENT_CLOSED)
         except Exception as exc:
             if status:  # response already under way: nothing sane left to send
                 log.exception("error after the response started", extra=_where(scope))

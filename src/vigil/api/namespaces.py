@@ -47,7 +47,7 @@ async def _decoded(request: Request, target: Target) -> Resource:
             f"the name of the resource ({obj.key_name()}) does not match "
             f"the name of the URI ({target.name})"
         )
-    resources.validated(obj, prefix="")
+    await resources.validated(obj, prefix="")
     return obj
 
 

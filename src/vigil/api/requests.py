@@ -15,6 +15,9 @@ from vigil.errors import InvalidArgument, PreconditionFailed
 from vigil.selector.ast import Selection
 
 MERGE_PATCH = "application/merge-patch+json"
+# The largest page a client may ask for: more than any store holds, and small enough that
+# ``limit + 1`` fits the 64-bit integers of SQLite and PostgreSQL.
+MAX_LIMIT = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ def page_of(pairs: list[tuple[str, str]]) -> Page:
                 raise InvalidArgument(f"invalid limit {value!r}: must be an integer") from None
             if limit < 0:
                 raise InvalidArgument(f"invalid limit {value!r}: must not be negative")
+            if limit > MAX_LIMIT:
+                raise InvalidArgument(f"invalid limit {value!r}: must be at most {MAX_LIMIT}")
         elif key == "continue" and value:
             after = decode_continue(value)
     return Page(limit or None, after)

@@ -6,6 +6,7 @@ what differs; they live in their own modules.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 from collections.abc import AsyncIterator, Iterable
@@ -20,6 +21,7 @@ from vigil.api.context import Target, caller, services
 from vigil.api.responses import JSON, empty, etag_for, json_response
 from vigil.errors import InvalidArgument, NotFound, PreconditionFailed
 from vigil.model.base import Resource, decode, encode
+from vigil.model.common import check_javascript, deferred_javascript
 from vigil.selector.ast import Selection
 from vigil.selector.evaluate import selection_matches
 from vigil.store.base import Delete, ListQuery, Record, Store
@@ -31,9 +33,13 @@ def needs_public_view(cls: type[Resource]) -> bool:
     return cls.public is not Resource.public
 
 
-def validated(obj: Resource, *, prefix: str = "resource is invalid: ") -> Resource:
+async def validated(obj: Resource, *, prefix: str = "resource is invalid: ") -> Resource:
+    """``obj.validate()``; its JavaScript syntax checks run on a worker thread, never here."""
     try:
-        obj.validate()
+        with deferred_javascript() as pending:
+            obj.validate()
+        if pending:
+            await asyncio.to_thread(check_javascript, pending)
     except InvalidArgument as exc:
         raise InvalidArgument(prefix + exc.message) from None
     return obj
@@ -196,7 +202,7 @@ async def incoming(
     obj = await decode_body(request, target.cls)
     check_identity(obj, target)
     obj.set_created_by(caller(request))
-    return validated(obj, prefix=prefix)
+    return await validated(obj, prefix=prefix)
 
 
 async def create(request: Request, target: Target) -> Response:
@@ -257,7 +263,7 @@ async def patch(request: Request, target: Target) -> Response:
         for _ in range(PATCH_ATTEMPTS):
             record = await load(svc.store, target)
             rq.check_conditions(request, etag_for(record.revision))
-            obj = patched(target, record, patch_doc)
+            obj = await patched(target, record, patch_doc)
             try:
                 revision = await svc.store.apply([put_of(obj, if_revision=record.revision)])
             except (PreconditionFailed, NotFound):
@@ -269,11 +275,11 @@ async def patch(request: Request, target: Target) -> Response:
     )
 
 
-def patched(target: Target, record: Record, patch_doc: dict[str, Any]) -> Resource:
+async def patched(target: Target, record: Record, patch_doc: dict[str, Any]) -> Resource:
     merged = rq.merge_patch(msgspec.json.decode(record.value), patch_doc)
     obj = decode(target.cls, encode(merged))
     check_identity(obj, target)
-    return validated(obj)
+    return await validated(obj)
 
 
 async def remove(request: Request, target: Target) -> Response:

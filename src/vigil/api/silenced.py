@@ -39,7 +39,7 @@ async def _prepared(request: Request, target: Target) -> Resource:
     obj.set_created_by(user)
     if user and not obj.creator:
         obj.creator = user
-    resources.validated(obj, prefix="")
+    await resources.validated(obj, prefix="")
     meta.name = obj.compute_name()
     if target.name is not None and meta.name != target.name:
         raise InvalidArgument(

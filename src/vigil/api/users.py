@@ -216,12 +216,11 @@ async def _check_current(request: Request, user: User, password: str) -> None:
     """The current password, throttled like a login (a stolen token must not help guessing)."""
     auth = auth_services(request)
     client = client_address(request)
-    had_failures = await auth.throttle.check(user.username, client)
+    await auth.throttle.check(user.username, client)
     if not await verify_password(password, user.password_hash):
         await auth.throttle.failed(user.username, client)
         raise InvalidArgument(f"wrong password for user {user.username}")
-    if had_failures:
-        await auth.throttle.succeeded(user.username, client)
+    await auth.throttle.succeeded(user.username, client)
 
 
 async def _set_hash(request: Request, username: str, new_hash: str, expected: str) -> None:

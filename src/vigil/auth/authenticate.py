@@ -37,7 +37,7 @@ class Authenticator:
     ) -> None:
         self._store = store
         self.tokens = tokens or TokenService(store, settings)
-        self.throttle = throttle or LoginThrottle(store, settings)
+        self.throttle = throttle or LoginThrottle(settings)
 
     async def authenticate(self, authorization: str | None) -> Identity:
         scheme, _, credentials = (authorization or "").strip().partition(" ")
@@ -70,9 +70,9 @@ class Authenticator:
         """Basic credentials of an enabled user (throttled), as a login identity.
 
         Unknown user, disabled user and wrong password are all 401 ``Unauthorized`` and take
-        the same time; a throttled (username, client) pair gets 429.
+        the same time; a throttled attempt (see ``vigil.auth.throttle``) gets 429.
         """
-        had_failures = await self.throttle.check(username, client)
+        await self.throttle.check(username, client)
         loaded = await load_user(self._store, username) if username and password else None
         user = loaded[0] if loaded else None
         ok = await verify_password(password, user.password_hash if user else None)
@@ -80,6 +80,5 @@ class Authenticator:
         if not ok or groups is None:
             await self.throttle.failed(username, client)
             raise Unauthenticated("Unauthorized")
-        if had_failures:
-            await self.throttle.succeeded(username, client)
+        await self.throttle.succeeded(username, client)
         return Identity(username, (*groups, USERS_GROUP), False)

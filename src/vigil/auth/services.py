@@ -20,5 +20,5 @@ class AuthServices:
 
 def build_auth(store: Store, settings: Settings) -> AuthServices:
     tokens = TokenService(store, settings)
-    throttle = LoginThrottle(store, settings)
+    throttle = LoginThrottle(settings)
     return AuthServices(Authenticator(store, settings, tokens, throttle), tokens, throttle)

@@ -85,3 +85,7 @@ def decode(cls: type[R], body: bytes) -> R:
         raise InvalidArgument(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise InvalidArgument(f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidArgument("malformed JSON: nested too deeply") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(f"malformed JSON: invalid UTF-8 at byte {exc.start}") from None

@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib
 import re
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 import msgspec
@@ -178,21 +180,45 @@ def validate_env_vars(env_vars: Iterable[str] | None) -> None:
             fail(f"environment variable {entry!r} must be of the form KEY=VALUE")
 
 
-def js_error(expression: str) -> str | None:
-    """Syntax check through the pipeline's JS engine; imported lazily so models load
-    without it, and skipped while that module is not present."""
+_pending_javascript: ContextVar[list[tuple[str, str]] | None] = ContextVar(
+    "vigil_pending_javascript", default=None
+)
+
+
+@contextmanager
+def deferred_javascript() -> Iterator[list[tuple[str, str]]]:
+    """Collect the expressions validation would syntax-check instead of checking them, so a
+    caller on the event loop can check them all at once on a worker thread (``check_javascript``).
+    """
+    pending: list[tuple[str, str]] = []
+    token = _pending_javascript.set(pending)
+    try:
+        yield pending
+    finally:
+        _pending_javascript.reset(token)
+
+
+def check_javascript(items: Sequence[tuple[str, str]]) -> None:
+    """Syntax-check ``(what, expression)`` pairs in one go through the pipeline's JS engine
+    (imported lazily so models load without it; skipped while that module is absent)."""
+    if not items:
+        return
     try:
         engine = importlib.import_module("vigil.pipeline.js")
     except ModuleNotFoundError as exc:
         if exc.name in ("vigil.pipeline", "vigil.pipeline.js"):
-            return None
+            return
         raise
-    result: str | None = engine.syntax_error(expression)
-    return result
+    found: tuple[int, str] | None = engine.first_syntax_error([e for _, e in items])
+    if found is not None:
+        what, expression = items[found[0]]
+        fail(f"syntax error in {what} {expression!r}: {found[1]}")
 
 
 def validate_expressions(expressions: Iterable[str] | None, what: str = "expression") -> None:
-    for expression in expressions or ():
-        reason = js_error(expression)
-        if reason:
-            fail(f"syntax error in {what} {expression!r}: {reason}")
+    items = [(what, str(expression)) for expression in expressions or ()]
+    pending = _pending_javascript.get()
+    if pending is not None:
+        pending.extend(items)
+        return
+    check_javascript(items)

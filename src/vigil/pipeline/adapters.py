@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from vigil.pipeline.commands import CommandPolicy
+
 T = TypeVar("T")
 
 Event = dict[str, Any]
@@ -102,6 +104,7 @@ class RunContext:
     offload: Offload
     log: logging.LoggerAdapter[logging.Logger]
     cache: dict[str, Any] = field(default_factory=dict)
+    commands: CommandPolicy = field(default_factory=CommandPolicy)
 
     async def fetch(self, kind: str, name: str) -> dict[str, Any] | None:
         """The stored resource in the event's namespace (``spec`` unwrapped if wrapped)."""

@@ -9,19 +9,30 @@ thread. Forking a process of a server's size takes milliseconds, so with handler
 API stalled for hundreds of milliseconds at a time and ingestion fell to the rate of process
 creation. ``subprocess.Popen`` in a worker thread uses vfork/posix_spawn and leaves the loop
 free. Each running command holds one thread; the pipeline bounds how many run at once.
+
+Isolation (``CommandPolicy``): a command never sees the server's environment, only a fixed
+``PATH`` and its own ``env_vars``; when the server runs as root it runs as an unprivileged
+user (``--handler-user``/``--handler-group``) with no supplementary groups; with an allow-list
+(``--handler-allow-list``) anything the list does not name is refused before it starts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import grp
 import os
+import pwd
 import signal
 import subprocess
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+from vigil.allowlist import AllowEntry, load_allow_list, match
+from vigil.errors import InvalidArgument
+from vigil.settings import Settings
 
 TIMED_OUT_STATUS = 2
 REAP_TIMEOUT = 5.0  # seconds to collect output after a kill (a child may have escaped)
@@ -38,9 +49,57 @@ class CommandResult:
     timed_out: bool = False
 
 
-def command_env(env_vars: Sequence[str]) -> dict[str, str]:
-    """This process's environment plus ``K=V`` entries (others are ignored)."""
-    env = dict(os.environ)
+SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class CommandRefused(OSError):
+    """The allow-list does not name this command (raised before anything runs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandPolicy:
+    """Who runs a command and what it may be; one per server, built from its settings."""
+
+    user: str | None = None  # None: the server's own user
+    group: str | int | None = None
+    allow_list: tuple[AllowEntry, ...] | None = None  # None: every command may run
+    path: str = SAFE_PATH
+    cwd: str = "/"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CommandPolicy:
+        listed = settings.handler_allow_list
+        allow = load_allow_list(listed) if listed else None
+        if os.geteuid() != 0 or not settings.handler_user:
+            return cls(allow_list=allow)
+        user, group = settings.handler_user, settings.handler_group or None
+        try:
+            entry = pwd.getpwnam(user)
+            if group is not None:
+                grp.getgrnam(group)
+        except KeyError:
+            raise InvalidArgument(
+                f"handler user {user!r} or group {group!r} does not exist on this host"
+            ) from None
+        if entry.pw_uid == 0:
+            raise InvalidArgument(f"handler user {user!r} is root: choose an unprivileged user")
+        return cls(user=user, group=group or entry.pw_gid, allow_list=allow)
+
+    def environment(self, command: str, env_vars: Sequence[str]) -> dict[str, str]:
+        """The command's whole environment; refuses what the allow-list does not name."""
+        env = {"PATH": self.path}
+        if self.allow_list is not None:
+            allowed = match(self.allow_list, command, self.path)
+            if allowed is None:
+                raise CommandRefused(f"command denied by the handler allow list: {command!r}")
+            if not allowed.enable_env:
+                return env
+        return command_env(env_vars, env)
+
+
+def command_env(env_vars: Sequence[str], base: dict[str, str] | None = None) -> dict[str, str]:
+    """``base`` (a bare ``PATH`` by default) plus ``K=V`` entries (others are ignored)."""
+    env = dict(base) if base is not None else {"PATH": SAFE_PATH}
     for entry in env_vars:
         name, sep, value = str(entry).partition("=")
         if sep and name:
@@ -60,8 +119,16 @@ def _threads() -> ThreadPoolExecutor:
 class _Launch:
     """One command run in a thread; ``cancel`` kills it from the event loop's side."""
 
-    def __init__(self, command: str, stdin: bytes, env: dict[str, str], timeout: float) -> None:
+    def __init__(
+        self,
+        command: str,
+        stdin: bytes,
+        env: dict[str, str],
+        timeout: float,
+        policy: CommandPolicy,
+    ) -> None:
         self.command, self.stdin, self.env, self.timeout = command, stdin, env, timeout
+        self.policy = policy
         self._proc: subprocess.Popen[bytes] | None = None
         self._cancelled = False
         self._lock = threading.Lock()
@@ -76,6 +143,10 @@ class _Launch:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env=self.env,
+                cwd=self.policy.cwd,
+                user=self.policy.user,
+                group=self.policy.group,
+                extra_groups=[] if self.policy.user is not None else None,
                 start_new_session=True,  # its own process group: a kill takes the whole tree
             )
         try:
@@ -117,14 +188,20 @@ def _reap(proc: subprocess.Popen[bytes]) -> bytes:
 
 
 async def run_command(
-    command: str, stdin: bytes, *, env_vars: Sequence[str] = (), timeout: float = 0
+    command: str,
+    stdin: bytes,
+    *,
+    env_vars: Sequence[str] = (),
+    timeout: float = 0,
+    policy: CommandPolicy | None = None,
 ) -> CommandResult:
     """Run ``sh -c command`` with ``stdin``; ``timeout`` <= 0 means none.
 
-    Raises OSError when the command cannot be started. Cancelling the caller kills the
-    command's process group.
+    Raises OSError when the command cannot be started (CommandRefused when the allow-list
+    refuses it). Cancelling the caller kills the command's process group.
     """
-    launch = _Launch(command, stdin, command_env(env_vars), timeout)
+    policy = policy or CommandPolicy()
+    launch = _Launch(command, stdin, policy.environment(command, env_vars), timeout, policy)
     loop = asyncio.get_running_loop()
     future = loop.run_in_executor(_threads(), launch.run)
     try:

@@ -52,6 +52,7 @@ async def handle_pipe(
             payload,
             env_vars=handler.get("env_vars") or (),
             timeout=float(handler.get("timeout") or 0),
+            policy=ctx.commands,
         )
     except OSError as exc:
         raise HandlerError(f"failed to execute event pipe handler {name!r}: {exc}", "pipe") from exc

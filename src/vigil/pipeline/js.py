@@ -1,35 +1,38 @@
 """Sandboxed JavaScript for event filters and mutators; the only module that imports the engine.
 
-The engine is V8 through mini-racer. Bare V8 has no I/O at all; on top of that every run gets:
+The engine is V8 through mini-racer, and **every evaluation gets an isolate of its own**, created
+for it and destroyed after it. Nothing a script does (globals, ``RegExp.input``, a reassigned
+``globalThis``, promise jobs left queued) can survive into the next evaluation or reach another
+namespace's, by construction rather than by cleaning up. Bare V8 has no I/O at all; on top of
+that each evaluation gets:
 
-- a time limit: the evaluation is terminated when it runs over (``ScriptTimeout``);
-- a memory limit per isolate (``MEMORY_LIMIT``; ``ScriptMemoryExceeded``);
-- a *settle probe*: promise reactions run after a script returns, so a script could leave an
-  endless job behind. Each run is followed by a trivial evaluation under the same deadline; if
-  that cannot get through, the job is charged to the run that queued it;
-- isolation between runs: the built-in objects and globals are frozen, timers, shared memory,
-  WebAssembly and finalizers are removed, and globals a script creates are deleted afterwards.
-  An engine that timed out, ran out of memory or could not be cleaned is thrown away.
+- a wall-clock time limit: V8 is terminated when the run is over it (``ScriptTimeout``);
+- a memory limit (``MEMORY_LIMIT``; ``ScriptMemoryExceeded``). V8's heap limit does not count
+  ``ArrayBuffer`` backing stores, so buffers, typed arrays, ``DataView``, shared memory,
+  ``Atomics`` and WebAssembly are removed (Sensu's ES5 engine has none of them either);
+- promise jobs run only inside the evaluation's own time limit; what is still queued when it
+  returns is destroyed with the isolate;
+- no timers, no finalizers.
 
-Threads and cost: a MiniRacer instance costs a V8 isolate plus its own message-loop thread
-(a few ms to create, the first one ~0.1 s to load the library), and one isolate runs one script
-at a time. So engines are pooled: ``Sandbox`` lends each engine to one thread at a time and
-creates at most ``size`` of them. Callers block (they run in a worker thread, never on the event
-loop). Syntax checks, which run on the API's request path, get their own engine behind a lock:
-they only parse, so they never wait behind a slow filter.
+Why this and not the alternatives: RELIABILITY.md has the measured cost per evaluation (a fresh
+isolate costs a few milliseconds; a reused one leaked state between namespaces). QuickJS (the
+``quickjs`` package) is cheaper per runtime and counts buffers, but its time limit is the
+*process's* CPU clock, so other threads' work ends evaluations early.
+
+Threads: every call blocks its thread (callers use a worker thread, never the event loop);
+``Sandbox`` bounds how many isolates exist at once. Syntax checks compile only (``new
+Function``), in their own isolate too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import threading
-import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
 import orjson
@@ -37,25 +40,27 @@ from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, m
 
 log = logging.getLogger("vigil.pipeline.js")
 
-MEMORY_LIMIT = 64 * 1024 * 1024  # bytes per isolate
-DEFAULT_POOL_SIZE = max(2, min(4, os.cpu_count() or 2))
-PARSE_TIMEOUT = 1.0  # seconds; parsing a request-sized expression takes well under that
-_SETTLE_GRACE = 0.05  # the probe gets at least this long, even when the run used its budget
+MEMORY_LIMIT = 64 * 1024 * 1024  # bytes per evaluation
+DEFAULT_POOL_SIZE = 4  # isolates at once; each lives for one evaluation
+PARSE_TIMEOUT = 2.0  # seconds for the syntax check of one resource's expressions
 
 _LOCATION = re.compile(r"\A[^:\s]*:\d+:\s*")
 _IDENTIFIER = re.compile(r"\A[A-Za-z_$][A-Za-z0-9_$]*\Z")
 
-# Runs once per engine, before anything else. Defines the helpers Sensu gives filter
-# expressions, the two entry points, then locks the global environment down.
+# Runs first in every isolate: removes what is unbounded or outside the heap, defines the
+# helpers Sensu gives filter expressions and the entry points.
 _PRELUDE = r"""
 (function (global) {
   "use strict";
-  for (const name of ["setTimeout", "clearTimeout", "__timer_manager", "Atomics",
-                      "SharedArrayBuffer", "WebAssembly", "FinalizationRegistry", "WeakRef"]) {
+  for (const name of ["setTimeout", "clearTimeout", "setInterval", "clearInterval",
+                      "__timer_manager", "Atomics", "SharedArrayBuffer", "WebAssembly",
+                      "FinalizationRegistry", "WeakRef", "ArrayBuffer", "DataView",
+                      "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array",
+                      "Uint16Array", "Int32Array", "Uint32Array", "Float16Array",
+                      "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"]) {
     try { delete global[name]; } catch (_) { global[name] = undefined; }
   }
   const stringify = JSON.stringify;
-  const ownKeys = Reflect.ownKeys;
   const apply = Reflect.apply;
   const makeFunction = Function;
   const utc = function (t) { return new Date(Number(t) * 1000); };
@@ -69,67 +74,31 @@ _PRELUDE = r"""
   // Sloppy on purpose (Sensu's expressions are ES5 scripts); a direct eval sees `event`.
   const evaluate = makeFunction("event", "__source", "return eval(__source);");
   const describe = function (e) { try { return String(e); } catch (_) { return "error"; } };
-  let baseline = null;
-  const sweep = function () {
-    let clean = true;
-    for (const key of ownKeys(global)) {
-      if (!baseline.has(key) && !delete global[key]) { clean = false; }
-    }
-    return clean;
-  };
   const entry = {
     filter: function (event, expressions) {
       const out = [];
-      let clean;
-      try {
-        for (let i = 0; i < expressions.length; i++) {
-          try { out.push(!!evaluate(event, expressions[i])); } catch (e) { out.push(describe(e)); }
-        }
-      } finally { clean = sweep(); }
-      return (clean ? "0" : "1") + stringify(out);
+      for (let i = 0; i < expressions.length; i++) {
+        try { out.push(!!evaluate(event, expressions[i])); } catch (e) { out.push(describe(e)); }
+      }
+      return stringify(out);
     },
     mutate: function (event, names, values, body) {
-      let result, clean;
-      try {
-        const fn = apply(makeFunction, undefined, ["event"].concat(names, [body]));
-        result = apply(fn, undefined, [event].concat(values));
-      } finally { clean = sweep(); }
-      const flag = clean ? "0" : "1";
-      if (result === undefined || result === null) { return flag + "E" + stringify(event); }
-      if (typeof result === "string") { return flag + "S" + result; }
+      const fn = apply(makeFunction, undefined, ["event"].concat(names, [body]));
+      const result = apply(fn, undefined, [event].concat(values));
+      if (result === undefined || result === null) { return "E" + stringify(event); }
+      if (typeof result === "string") { return "S" + result; }
       throw new TypeError("bad mutator result");
     },
-    parse: function (source) {
-      try { makeFunction(source); return "0"; }
-      catch (e) { return "0" + (describe(e) || "SyntaxError"); }
+    parse: function (sources) {
+      for (let i = 0; i < sources.length; i++) {
+        try { makeFunction(sources[i]); }
+        catch (e) { return stringify([i, describe(e) || "SyntaxError"]); }
+      }
+      return "null";
     },
   };
-  for (const name of ownKeys(helpers)) { global[name] = helpers[name]; }
-  global.__vigil = Object.freeze(entry);
-  const seen = new Set();
-  const freeze = function (value) {
-    if ((typeof value !== "object" && typeof value !== "function") || value === null) { return; }
-    if (seen.has(value)) { return; }
-    seen.add(value);
-    Object.freeze(value);
-    for (const key of ownKeys(value)) {
-      const desc = Object.getOwnPropertyDescriptor(value, key);
-      if (desc && "value" in desc) { freeze(desc.value); }
-    }
-    freeze(Object.getPrototypeOf(value));
-  };
-  for (const key of ownKeys(global)) {
-    if (key === "globalThis") { continue; }
-    const desc = Object.getOwnPropertyDescriptor(global, key);
-    if (desc && "value" in desc) {
-      freeze(desc.value);
-      Object.defineProperty(global, key, { writable: false, configurable: false });
-    }
-  }
-  freeze(Object.getPrototypeOf(function* () {}));
-  freeze(Object.getPrototypeOf(async function () {}));
-  freeze(Object.getPrototypeOf([][Symbol.iterator]()));
-  baseline = new Set(ownKeys(global));
+  for (const name of Object.keys(helpers)) { global[name] = helpers[name]; }
+  Object.defineProperty(global, "__vigil", { value: Object.freeze(entry) });
 })(globalThis);
 0
 """
@@ -144,13 +113,17 @@ class ScriptTimeout(ScriptError):
 
 
 class ScriptMemoryExceeded(ScriptError):
-    """The script went over the isolate's memory limit and was stopped."""
+    """The script went over its memory limit and was stopped."""
+
+
+class SandboxClosed(ScriptError):
+    """The sandbox was closed (the server is stopping)."""
 
 
 class _MessageLoop:
-    """The asyncio loop, on a thread of its own, that every engine of one sandbox reports to.
+    """The asyncio loop, on a thread of its own, that every isolate of one sandbox reports to.
 
-    Engines must not bind to the server's loop (they would run JS on it), and the loop has to
+    Isolates must not bind to the server's loop (they would run JS on it), and the loop has to
     outlive them: closing an isolate that was stuck still delivers replies for queued work.
     """
 
@@ -169,50 +142,25 @@ class _MessageLoop:
         self._thread.join()
 
 
-class _Engine:
-    """One isolate. Used by one thread at a time (the pool guarantees it)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, memory_limit: int) -> None:
-        self._owner = mini_racer(loop)
-        self._racer = self._owner.__enter__()
-        self.broken = False
-        self._racer.eval(_PRELUDE)
-        self._racer.set_hard_memory_limit(memory_limit)
-
-    def run(self, code: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        try:
-            result = self._racer.eval(code, timeout_sec=timeout)
-        except JSEvalException as exc:
-            error = self._translate(exc, timeout)
-            if not self.broken:
-                self._settle(deadline)
-            raise error from None
-        self._settle(deadline)
-        if not isinstance(result, str) or not result:
-            raise ScriptError(f"unexpected result from the engine: {type(result).__name__}")
-        if result[0] == "1":  # a global the sweep could not delete: do not reuse this isolate
-            self.broken = True
-        return result[1:]
-
-    def _translate(self, exc: JSEvalException, timeout: float) -> ScriptError:
-        if isinstance(exc, JSTimeoutException):
-            self.broken = True
-            return ScriptTimeout(f"execution halted after {timeout:g}s")
-        if isinstance(exc, JSOOMException):
-            self.broken = True
-            return ScriptMemoryExceeded("memory limit reached, execution halted")
-        return ScriptError(_first_line(str(exc)))
-
-    def _settle(self, deadline: float) -> None:
-        try:
-            self._racer.eval("0", timeout_sec=max(deadline - time.monotonic(), _SETTLE_GRACE))
-        except JSEvalException:
-            self.broken = True
-            raise ScriptTimeout("a job queued by the script did not finish in time") from None
-
-    def close(self) -> None:
-        self._owner.__exit__(None, None, None)
+def _evaluate_once(loop: asyncio.AbstractEventLoop, code: str, timeout: float, limit: int) -> str:
+    """``code`` in a new isolate, which is destroyed afterwards whatever happened."""
+    owner = mini_racer(loop)
+    racer = owner.__enter__()
+    try:
+        racer.eval(_PRELUDE)
+        racer.set_hard_memory_limit(limit)
+        result = racer.eval(code, timeout_sec=timeout)
+    except JSTimeoutException:
+        raise ScriptTimeout(f"execution halted after {timeout:g}s") from None
+    except JSOOMException:
+        raise ScriptMemoryExceeded("memory limit reached, execution halted") from None
+    except JSEvalException as exc:
+        raise ScriptError(_first_line(str(exc))) from None
+    finally:
+        owner.__exit__(None, None, None)
+    if not isinstance(result, str):
+        raise ScriptError(f"unexpected result from the engine: {type(result).__name__}")
+    return result
 
 
 def _first_line(message: str) -> str:
@@ -222,85 +170,53 @@ def _first_line(message: str) -> str:
 
 
 class Sandbox:
-    """A bounded pool of engines; safe to share between threads."""
+    """At most ``size`` evaluations (isolates) at once; safe to share between threads."""
 
     def __init__(self, size: int = DEFAULT_POOL_SIZE, memory_limit: int = MEMORY_LIMIT) -> None:
         self.size = max(1, size)
         self._memory_limit = memory_limit
-        self._idle: list[_Engine] = []
-        self._count = 0
+        self._slots = threading.BoundedSemaphore(self.size)
+        self._running = 0
         self._cond = threading.Condition()
         self._closed = False
-        self._parser: _Engine | None = None
-        self._parser_lock = threading.Lock()
         self._messages = _MessageLoop()
 
-    @contextmanager
-    def _engine(self) -> Iterator[_Engine]:
-        engine: _Engine | None = None
-        with self._cond:
-            while not self._closed and not self._idle and self._count >= self.size:
-                self._cond.wait()
-            if self._closed:
-                raise ScriptError("the javascript sandbox is closed")
-            if self._idle:
-                engine = self._idle.pop()
-            else:
-                self._count += 1
-        if engine is None:
-            try:
-                engine = _Engine(self._messages.loop, self._memory_limit)
-            except BaseException:
-                self._release(None)
-                raise
-        try:
-            yield engine
-        finally:
-            self._release(engine)
-
-    def _release(self, engine: _Engine | None) -> None:
-        with self._cond:
-            if engine is not None and not engine.broken and not self._closed:
-                self._idle.append(engine)
-                self._cond.notify_all()
-                return
-        if engine is not None:
-            engine.close()  # before the count drops, so close() never stops the loop under it
-        with self._cond:
-            self._count -= 1
-            self._cond.notify_all()
-
     def run(self, code: str, timeout: float) -> str:
-        with self._engine() as engine:
-            return engine.run(code, timeout)
+        with self._slots:
+            with self._cond:
+                if self._closed:
+                    raise SandboxClosed("the javascript sandbox is closed")
+                self._running += 1
+            try:
+                return _evaluate_once(self._messages.loop, code, timeout, self._memory_limit)
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+
+    def first_syntax_error(self, sources: Sequence[str]) -> tuple[int, str] | None:
+        """The index and message of the first source that does not compile, else None."""
+        try:
+            found = orjson.loads(self.run(f"__vigil.parse({_js(list(sources))})", PARSE_TIMEOUT))
+        except ScriptTimeout:
+            return 0, "too large to check in time"
+        except SandboxClosed:
+            raise
+        except ScriptError as exc:
+            return 0, str(exc)
+        return None if found is None else (int(found[0]), str(found[1]))
 
     def syntax_error(self, source: str) -> str | None:
-        with self._parser_lock:
-            if self._closed:
-                raise ScriptError("the javascript sandbox is closed")
-            if self._parser is None or self._parser.broken:
-                self._parser = _Engine(self._messages.loop, self._memory_limit)
-            try:
-                message = self._parser.run(f"__vigil.parse({_js(source)})", PARSE_TIMEOUT)
-            except ScriptError as exc:
-                return str(exc)
-        return message or None
+        found = self.first_syntax_error([source])
+        return None if found is None else found[1]
 
     def close(self, wait: float = 5.0) -> None:
-        """Close every engine. Runs in progress (each bounded by its time limit) get up to
+        """Refuse new work. Runs in progress (each bounded by its time limit) get up to
         ``wait`` seconds to finish; if they have not, the message loop is left running so
         they cannot hang, and dies with the process."""
         with self._cond:
             self._closed = True
-            idle, self._idle = self._idle, []
-            self._count -= len(idle)
-            self._cond.notify_all()
-        with self._parser_lock:
-            parser, self._parser = self._parser, None
-        for engine in [*idle, *([parser] if parser else [])]:
-            engine.close()
-        with self._cond:
-            finished = self._cond.wait_for(lambda: self._count == 0, wait)
+            finished = self._cond.wait_for(lambda: self._running == 0, wait)
         if finished:
             self._messages.stop()
 
@@ -340,6 +256,11 @@ def syntax_error(expression: str) -> str | None:
     return default_sandbox().syntax_error(expression)
 
 
+def first_syntax_error(expressions: Sequence[str]) -> tuple[int, str] | None:
+    """Index and message of the first expression that does not parse (one isolate for all)."""
+    return default_sandbox().first_syntax_error(expressions)
+
+
 def evaluate_expressions(
     expressions: Sequence[str], event: Mapping[str, Any], *, timeout: float
 ) -> list[bool | None]:
@@ -368,6 +289,18 @@ def evaluate_filter(
     return all(result is not False for result in results)
 
 
+def match_entity(expressions: Sequence[str], entity: Mapping[str, Any], *, timeout: float) -> bool:
+    """Sensu's proxy-request matching: every expression, with ``entity`` bound to the
+    synthesized entity, is truthy. An expression that throws, and an empty list, match nothing.
+    """
+    if not expressions:
+        return False
+    wrapped = [f"(function (entity) {{ return eval({_js(e)}); }})(event)" for e in expressions]
+    code = f"__vigil.filter({_js(entity)}, {_js(wrapped)})"
+    outcome = orjson.loads(default_sandbox().run(code, timeout))
+    return all(value is True for value in outcome)
+
+
 def run_mutator(
     eval_source: str,
     event: Mapping[str, Any],
@@ -377,7 +310,8 @@ def run_mutator(
 ) -> bytes:
     """Run a JavaScript mutator body with ``event`` bound; return the mutated payload.
 
-    ``env_vars`` entries ``K=V`` bind ``K`` to ``V``; a bare ``K`` takes this process's value.
+    ``env_vars`` entries ``K=V`` bind ``K`` to ``V``; a bare ``K`` is bound to "" (the
+    server's own environment is never visible to scripts).
     Returning nothing yields the (possibly modified) event as JSON; a string yields its bytes.
     """
     names, values = _bindings(env_vars)
@@ -389,11 +323,11 @@ def run_mutator(
 def _bindings(env_vars: Sequence[str]) -> tuple[list[str], list[str]]:
     bound: dict[str, str] = {}
     for entry in env_vars:
-        name, sep, value = entry.partition("=")
+        name, _, value = entry.partition("=")
         if not _IDENTIFIER.match(name) or name == "event":
             log.warning("javascript mutator: env var %r is not a usable name, skipped", name)
             continue
-        bound[name] = value if sep else os.environ.get(name, "")
+        bound[name] = value
     return list(bound), list(bound.values())
 
 

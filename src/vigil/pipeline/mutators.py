@@ -74,6 +74,7 @@ async def _run_pipe(name: str, mutator: Mapping[str, Any], event: Event, ctx: Ru
             event_json(event, ctx),
             env_vars=mutator.get("env_vars") or (),
             timeout=float(mutator.get("timeout") or 0),
+            policy=ctx.commands,
         )
     except OSError as exc:
         raise MutatorError(f"pipe mutator {name!r} could not start: {exc}") from exc

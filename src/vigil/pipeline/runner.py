@@ -34,6 +34,7 @@ from vigil.pipeline.adapters import (
     Ref,
     RunContext,
 )
+from vigil.pipeline.commands import CommandPolicy
 from vigil.settings import Settings
 
 T = TypeVar("T")
@@ -53,6 +54,8 @@ class PipelineMetrics(Protocol):
 
     def filter_error(self) -> None: ...
 
+    def script_failure(self, reason: str) -> None: ...
+
 
 class _NoMetrics:
     def event_dropped(self) -> None:
@@ -62,6 +65,9 @@ class _NoMetrics:
         pass
 
     def filter_error(self) -> None:
+        pass
+
+    def script_failure(self, reason: str) -> None:
         pass
 
 
@@ -105,6 +111,7 @@ class PipelineRunner:
     ) -> None:
         self._lookup = lookup
         self._settings = settings
+        self._commands = CommandPolicy.from_settings(settings)
         self._metrics: PipelineMetrics = metrics or _NoMetrics()
         self._registry = registry or default_registry()
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=settings.pipeline_queue_size)
@@ -208,6 +215,7 @@ class PipelineRunner:
             js_timeout=self._settings.js_timeout,
             offload=self._offload,
             log=_EventLog(log, extra),
+            commands=self._commands,
         )
 
     def _offload(self, func: Callable[[], T]) -> Awaitable[T]:
@@ -292,6 +300,7 @@ class PipelineRunner:
                     return False
             except Exception as exc:
                 self._metrics.filter_error()
+                self._count_script_failure(exc)
                 if isinstance(exc, FilterError):
                     raise
                 raise FilterError(f"filter {ref.name!r} failed: {exc!r}") from exc
@@ -305,12 +314,26 @@ class PipelineRunner:
                 raise MutatorError(f"no mutator adapter supports {ref}")
             return await adapter.run(ref, event, ctx)
         except Exception as exc:
+            self._count_script_failure(exc)
             # The handler never runs: count it as a failed handler request.
             resource = workflow.handler.resource or {}
             self._metrics.handler_result(str(resource.get("type") or "unknown"), False)
             if isinstance(exc, MutatorError):
                 raise
             raise MutatorError(f"mutator {ref.name!r} failed: {exc!r}") from exc
+
+    def _count_script_failure(self, exc: BaseException) -> None:
+        """A JavaScript evaluation that failed (it failed alone: the next one is unaffected)."""
+        cause = exc.__cause__
+        if isinstance(cause, js.ScriptError):
+            reason = (
+                "timeout"
+                if isinstance(cause, js.ScriptTimeout)
+                else "memory"
+                if isinstance(cause, js.ScriptMemoryExceeded)
+                else "error"
+            )
+            self._metrics.script_failure(reason)
 
     async def _handle(
         self, workflow: Workflow, event: Event, payload: bytes, ctx: RunContext

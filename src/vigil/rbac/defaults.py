@@ -97,6 +97,7 @@ def init_objects(
     admin_api_key: str | None = None,
     *,
     now: int | None = None,
+    agent_password: str = AGENT_PASSWORD,
 ) -> dict[Key, JSON]:
     """Every seeded object; ``admin_password`` is hashed here (two bcrypt rounds: ~0.1 s).
 
@@ -106,7 +107,7 @@ def init_objects(
         ("namespaces", "", DEFAULT_NAMESPACE): {"name": DEFAULT_NAMESPACE},
         **{(k, ns, n): body for k, ns, n, body in namespace_objects(DEFAULT_NAMESPACE)},
         ("users", "", admin_username): _user(admin_username, admin_password, [ADMIN_GROUP]),
-        ("users", "", AGENT_USERNAME): _user(AGENT_USERNAME, AGENT_PASSWORD, [AGENTS_GROUP]),
+        ("users", "", AGENT_USERNAME): _user(AGENT_USERNAME, agent_password, [AGENTS_GROUP]),
     }
     for name, rules in CLUSTER_ROLES.items():
         objects[("clusterroles", "", name)] = _role(name, rules)

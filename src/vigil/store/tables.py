@@ -387,8 +387,11 @@ def list_sql(
     sql += f" ORDER BY {order}"
     if query.limit:
         sql += f" LIMIT {p}"
-        params.append(int(query.limit))
+        params.append(min(int(query.limit), _MAX_SQL_INT))
     return sql, params
+
+
+_MAX_SQL_INT = 2**63 - 1  # both stores' INTEGER; a larger LIMIT would overflow the driver
 
 
 def where_scope(

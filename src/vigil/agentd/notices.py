@@ -1,0 +1,132 @@
+"""Entity changes, announced to every backend sharing the store.
+
+An agent's session must push a new ``entity_config`` when its entity changes, whichever
+backend (and whichever code path: the API, a PATCH, registration, deregistration) wrote it.
+So the store itself is wrapped: every committed write of an ``entities`` row is announced on
+one notify channel as ``[namespace, name, digest]`` (digest "" for a deletion), where the
+digest fingerprints the entity *config* (``wire.entity_config``). Keepalives rewrite the
+entity on every beat (``last_seen``) without changing its config: an entity whose digest
+equals the last one announced (by any backend) is not announced again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+
+import orjson
+
+from vigil.agentd import wire
+from vigil.store.base import Delete, Key, ListQuery, Op, Record, Store
+
+log = logging.getLogger("vigil.agentd")
+
+CHANNEL = "vigil_entities"
+ENTITIES = "entities"
+_REMEMBERED = 100_000  # digests kept; beyond it the memory restarts (a few extra notices)
+
+Change = tuple[str, str, str]  # namespace, name, config digest ("" = deleted)
+Watcher = Callable[[str, str, str], None]
+
+
+def _change(op: Op) -> Change | None:
+    if op.kind != ENTITIES:
+        return None
+    if isinstance(op, Delete):
+        return op.namespace, op.name, ""
+    try:
+        doc = orjson.loads(op.value)
+    except orjson.JSONDecodeError:
+        return None
+    return op.namespace, op.name, wire.digest(wire.entity_config(doc))
+
+
+class EntityNotices:
+    """A Store that announces entity config changes (see the module docstring)."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self._known: dict[tuple[str, str], str] = {}
+        self._watchers: list[Watcher] = []
+        self._listening = False
+
+    def watch(self, watcher: Watcher) -> None:
+        """Call ``watcher(namespace, name, digest)`` for every announced change."""
+        self._watchers.append(watcher)
+
+    async def start(self) -> None:
+        """Listen for the others' notices; never raises (a store that cannot listen yet
+        keeps trying on its own, see ``Store.listen``)."""
+        if self._listening:
+            return
+        self._listening = True
+        try:
+            await self.inner.listen(CHANNEL, self._heard)
+        except Exception:
+            log.warning("cannot listen for entity changes yet")
+
+    def _heard(self, payload: str) -> None:
+        try:
+            namespace, name, digest = orjson.loads(payload)
+        except (orjson.JSONDecodeError, ValueError, TypeError):
+            log.warning("ignoring a malformed entity notice", extra={"payload": payload[:200]})
+            return
+        self._remember(namespace, name, digest)
+        for watcher in self._watchers:
+            try:
+                watcher(namespace, name, digest)
+            except Exception:
+                log.exception("entity change watcher failed")
+
+    def _remember(self, namespace: str, name: str, digest: str) -> None:
+        if len(self._known) >= _REMEMBERED:
+            self._known.clear()
+        if digest:
+            self._known[(namespace, name)] = digest
+        else:
+            self._known.pop((namespace, name), None)
+
+    async def apply(self, ops: Sequence[Op]) -> int:
+        revision = await self.inner.apply(ops)
+        for op in ops:
+            change = _change(op)
+            if change is None:
+                continue
+            await self.start()  # hear the others before trusting what is remembered
+            namespace, name, digest = change
+            if digest and self._known.get((namespace, name)) == digest:
+                continue
+            self._remember(namespace, name, digest)
+            try:
+                await self.inner.notify(CHANNEL, orjson.dumps(list(change)).decode())
+            except Exception:
+                log.warning("cannot announce an entity change", extra={"entity_name": name})
+        return revision
+
+    # --- the rest of the Store, delegated ---------------------------------------------------
+    async def get(self, kind: str, namespace: str, name: str) -> Record | None:
+        return await self.inner.get(kind, namespace, name)
+
+    async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
+        return await self.inner.get_many(keys)
+
+    async def list(self, query: ListQuery) -> list[Record]:
+        return await self.inner.list(query)
+
+    async def count(self, kind: str, namespace: str | None = None) -> int:
+        return await self.inner.count(kind, namespace)
+
+    async def is_leader(self, job: str) -> bool:
+        return await self.inner.is_leader(job)
+
+    async def health(self) -> Mapping[str, object]:
+        return await self.inner.health()
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        await self.inner.listen(channel, callback)
+
+    async def notify(self, channel: str, payload: str) -> None:
+        await self.inner.notify(channel, payload)
+
+    async def close(self) -> None:
+        await self.inner.close()
