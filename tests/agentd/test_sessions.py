@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shlex
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -289,8 +291,10 @@ async def test_deregistration_after_disconnect(
 
 
 async def test_registration_event_reaches_the_registration_handler(
-    live: LiveServer, admin: httpx.Client, unique: Callable[[str], str], tmp_path: Path
+    live: LiveServer, admin: httpx.Client, unique: Callable[[str], str]
 ) -> None:
+    drop = Path(tempfile.mkdtemp(prefix="vigil-agentd-"))
+    drop.chmod(0o1777)  # handlers run as another user (--handler-user)
     namespace = unique("reg")
     assert admin.put(
         f"/api/core/v2/namespaces/{namespace}", json={"name": namespace}
@@ -298,7 +302,7 @@ async def test_registration_event_reaches_the_registration_handler(
         200,
         201,
     )
-    out = tmp_path / "registration.json"
+    out = drop / "registration.json"
     handler = {
         "metadata": {"name": "registration", "namespace": namespace},
         "type": "pipe",
@@ -317,3 +321,27 @@ async def test_registration_event_reaches_the_registration_handler(
     assert event["entity"]["metadata"]["name"] == name
     missing = admin.get(f"/api/core/v2/namespaces/{namespace}/events/{name}/registration")
     assert missing.status_code == 404  # never stored
+    shutil.rmtree(drop, ignore_errors=True)
+
+
+async def test_oversized_frame_ends_only_that_session(
+    live: LiveServer, unique: Callable[[str], str]
+) -> None:
+    """Frames are limited to --api-request-limit: a bigger one closes that session (1009)."""
+    registry = live.app.state.vigil.agents
+    name, other = unique("huge"), unique("calm")
+    async with (
+        StockAgent.connected(live.agent_url, AgentConfig(name)) as agent,
+        StockAgent.connected(live.agent_url, AgentConfig(other)) as bystander,
+    ):
+        await agent.receive()
+        await bystander.receive()
+        await agent.send("event", b"x" * (live.settings.api_request_limit + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await agent.receive(timeout=10)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1009
+        await bystander.keepalive()
+        await _poll(lambda: registry.session("default", name) is None)
+        assert registry.session("default", other) is not None

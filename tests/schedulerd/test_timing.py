@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from vigil.schedulerd import timing
+from vigil.schedulerd.proxy import splay_gap
 from vigil.schedulerd.ring import pick
 
 NS = timing.NS
@@ -151,3 +152,25 @@ def test_subdue_window_with_offset_and_none() -> None:
 )
 def test_ring_pick(ring: list[str], last: str, count: int, picked: list[str]) -> None:
     assert pick(ring, last, count) == picked
+
+
+@pytest.mark.parametrize(
+    ("check", "matches", "gap"),
+    [
+        ({"interval": 60, "proxy_requests": {"splay": True, "splay_coverage": 90}}, 3, 18.0),
+        ({"interval": 60, "proxy_requests": {"splay": True, "splay_coverage": 0}}, 3, 18.0),
+        ({"interval": 60, "proxy_requests": {"splay": True, "splay_coverage": 50}}, 10, 3.0),
+        ({"interval": 60, "proxy_requests": {"splay": False, "splay_coverage": 90}}, 3, 0.0),
+        # cron: the time to the next run (12:01:00, 30 s away) ...
+        ({"cron": "TZ=UTC * * * * *", "proxy_requests": {"splay": True}}, 3, 9.0),
+    ],
+)
+def test_proxy_splay_gap(check: dict[str, object], matches: int, gap: float) -> None:
+    now = _utc("2026-11-30 12:00:30").timestamp()
+    assert splay_gap(check, matches, now) == pytest.approx(gap)
+
+
+def test_proxy_splay_skips_a_cron_run_under_five_seconds_away() -> None:
+    check = {"cron": "TZ=UTC * * * * *", "proxy_requests": {"splay": True, "splay_coverage": 100}}
+    now = _utc("2026-11-30 12:00:57").timestamp()  # next run in 3 s: plan for the one after
+    assert splay_gap(check, 1, now) == pytest.approx(59.0)

@@ -106,6 +106,10 @@ async def verify_password(password: str, password_hash: str | None) -> bool:
     pending = _PENDING[key] = asyncio.get_running_loop().create_future()
     try:
         ok = await _offload(verify_password_sync, password, password_hash)
+    except Exception as exc:  # e.g. TooManyRequests: the callers sharing it get it too
+        pending.set_exception(exc)
+        pending.exception()  # marked retrieved: no warning when nobody shared it
+        raise
     except BaseException:
         pending.cancel()
         raise

@@ -12,8 +12,8 @@ import msgspec
 
 from vigil.pipeline import js
 from vigil.schedulerd import timing
-from vigil.schedulerd.tokens import synthesize
 from vigil.store.base import ListQuery, Store
+from vigil.tokens import synthesize
 
 log = logging.getLogger("vigil.schedulerd")
 DEFAULT_SPLAY_COVERAGE = 90

@@ -26,8 +26,8 @@ from vigil.schedulerd import adhoc, timing
 from vigil.schedulerd.proxy import matching_entities, splay_gap
 from vigil.schedulerd.request import build_request
 from vigil.schedulerd.ring import Rings
-from vigil.schedulerd.tokens import TokenError, substitute, synthesize
 from vigil.store.base import Delete, ListQuery, Store
+from vigil.tokens import TokenError, substitute, synthesize
 
 log = logging.getLogger("vigil.schedulerd")
 
@@ -228,7 +228,7 @@ class CheckScheduler:
     ) -> dict[str, Any] | None:
         synthesized = synthesize(entity)
         try:
-            config = substitute(check, synthesized)
+            config: dict[str, Any] = substitute(dict(check), synthesized)
         except TokenError as exc:
             log.error(
                 "could not substitute tokens for proxy entity",

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from vigil.schedulerd.tokens import TokenError, substitute, synthesize
+from vigil.tokens import TokenError, substitute, synthesize
 
 ENTITY = synthesize(
     {
