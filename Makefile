@@ -15,7 +15,7 @@ VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
 VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
 export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
 
-.PHONY: install run run-agent test test-fast lint bench wrk soak clean
+.PHONY: install run run-agent test test-fast lint bench wrk fuzz soak clean
 
 install: $(STAMP)
 
@@ -62,6 +62,13 @@ wrk:
 
 bench: install wrk
 	$(PY) -m bench $(BENCH_ARGS)
+
+# schemathesis against a live server from /api/openapi.json, far longer than in `make test`.
+fuzz: install
+	VIGIL_SCHEMATHESIS_EXAMPLES=$${VIGIL_SCHEMATHESIS_EXAMPLES:-50} \
+	VIGIL_SCHEMATHESIS_PHASES=$${VIGIL_SCHEMATHESIS_PHASES:-examples,coverage,fuzzing,stateful} \
+	VIGIL_SCHEMATHESIS_TIMEOUT=$${VIGIL_SCHEMATHESIS_TIMEOUT:-3600} \
+	$(PY) -m pytest -q -p no:cacheprovider tests/api/test_schemathesis.py
 
 # 64 clients, SIGKILL + restart at random moments, SQLite then PostgreSQL; stops by itself.
 SOAK_SECONDS ?= 40

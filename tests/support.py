@@ -152,8 +152,13 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"vigil start exited {self.proc.returncode}: {self.logs()}")
+            # The agent port opens just after the API: ready when both answer.
+            agent_health = self.agent_url.replace("ws://", "http://") + "/health"
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code in (200, 503):
+                if all(
+                    httpx.get(url, timeout=1).status_code in (200, 503)
+                    for url in (f"{self.url}/health", agent_health)
+                ):
                     return self
             except httpx.TransportError:
                 pass

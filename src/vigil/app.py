@@ -10,19 +10,12 @@ from typing import Any
 
 import msgspec
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vigil.api import open as open_routes
 from vigil.api.context import Services
-from vigil.api.dispatch import APIDispatcher
+from vigil.api.dispatch import Dispatcher
 from vigil.api.middleware import BodyLimit, ErrorsAndMetrics
 from vigil.api.namespace_cache import NamespaceCache
-from vigil.api.responses import error_response
-from vigil.errors import MethodNotAllowed, NotFound
 from vigil.metrics import Metrics
 from vigil.pipeline import js
 from vigil.settings import Settings
@@ -33,19 +26,15 @@ log = logging.getLogger("vigil.app")
 SESSION_PURGE_INTERVAL = 60.0
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, HTTPException) and exc.status_code == 405:
-        return error_response(MethodNotAllowed())
-    return error_response(NotFound())
-
-
 def build_services(settings: Settings, store: Store) -> Services:
     from vigil.agentd.intake import Intake
     from vigil.agentd.notices import EntityNotices
     from vigil.agentd.sessions import AgentRegistry
+    from vigil.api import openapi, routes
     from vigil.auth.services import build_auth
     from vigil.pipeline.eventd import EventProcessor
     from vigil.pipeline.jobs import PeriodicJobs
+    from vigil.pipeline.keepalive import wire
     from vigil.pipeline.runner import PipelineRunner
     from vigil.rbac.authorizer import Authorizer
     from vigil.schedulerd import CheckScheduler
@@ -62,9 +51,13 @@ def build_services(settings: Settings, store: Store) -> Services:
 
     pipeline = PipelineRunner(lookup, settings, metrics)
     events = EventProcessor(store, settings, on_stored=pipeline.submit)
+    # Failing keepalives name the store the way Sensu names its own ("etcd" or "postgres").
+    monitors = wire(store, events, "postgres" if settings.store == "postgres" else "etcd")
+    events.watch_with(monitors.keepalives, monitors.check_ttls)
     # Lapsed login sessions are removed by the leader once a minute (a login also clears the
     # user's own), so the session table does not grow with every login.
     purge = (SESSION_PURGE_INTERVAL, auth.tokens.purge_expired_sessions)
+    router = routes.build()
     agents = AgentRegistry(store, notices, Intake(store, events, metrics), metrics)
     # The scheduler reaches agents only through the AgentSessions seam.
     scheduler = CheckScheduler(store, metrics, js_timeout=settings.js_timeout)
@@ -79,15 +72,17 @@ def build_services(settings: Settings, store: Store) -> Services:
         events=events,
         pipeline=pipeline,
         jobs=PeriodicJobs(store, settings, events, extra={"session-purge": purge}),
+        router=router,
+        openapi=openapi.document(router),
         agents=agents,
         scheduler=scheduler,
     )
 
 
 class VigilApp:
-    """The ASGI entry point: ``/api/...`` goes straight to the API pipeline (the hot path:
-    no router scan, no framework exception layers); everything else, and the lifespan, to
-    the Starlette app that serves the open and ``/auth`` routes."""
+    """The ASGI entry point: every HTTP request goes straight to our pipeline (one route
+    table, no framework router scan, no framework exception layers); the lifespan goes to
+    Starlette, whose ``state`` carries the services."""
 
     def __init__(self, starlette: Starlette, api: ASGIApp, agents: ASGIApp) -> None:
         self.starlette = starlette
@@ -96,7 +91,7 @@ class VigilApp:
         self.agents = agents  # the agent listener, served on its own port (vigil.agentd)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+        if scope["type"] == "http":
             scope["app"] = self.starlette
             await self.api(scope, receive, send)
         else:
@@ -122,19 +117,9 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
             await svc.pipeline.stop(drain_timeout=5.0)
             await asyncio.to_thread(js.close)
 
-    from vigil.api.auth import routes as auth_routes
-
-    app = Starlette(
-        routes=[*open_routes.routes, *auth_routes],
-        middleware=[
-            Middleware(ErrorsAndMetrics, metrics=svc.metrics),
-            Middleware(BodyLimit, limit=settings.api_request_limit),
-        ],
-        exception_handlers={404: _not_found, 405: _not_found},
-        lifespan=lifespan,
-    )
+    app = Starlette(lifespan=lifespan)
     app.state.vigil = svc
-    api = ErrorsAndMetrics(BodyLimit(APIDispatcher(), settings.api_request_limit), svc.metrics)
+    api = ErrorsAndMetrics(BodyLimit(Dispatcher(), settings.api_request_limit), svc.metrics)
     from vigil.agentd.listener import build_listener
 
     return VigilApp(app, api, build_listener(svc))

@@ -1,6 +1,7 @@
 """The one error vocabulary of Vigil.
 
-Every layer raises these; only ``vigil.api.responses`` turns them into HTTP. The numeric
+Every layer raises these; only ``vigil.api.responses`` turns them into HTTP (its ``STATUS``
+table is the one place an error gets its status, shown below for reading). The numeric
 ``code`` is Sensu's action error code (sensu-go ``backend/apid/actions/error.go``), kept so
 that clients decoding ``{"message", "code"}`` behave as they do against Sensu.
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 
 class VigilError(Exception):
-    status: int = 500
     code: int = 0
     default_message: str = "internal error occurred"
 
@@ -32,66 +32,55 @@ class VigilError(Exception):
 
 
 class InvalidArgument(VigilError):
-    status = 400
     code = 1
     default_message = "invalid argument(s) received"
 
 
 class NotFound(VigilError):
-    status = 404
     code = 2
     default_message = "not found"
 
 
 class AlreadyExists(VigilError):
-    status = 409
     code = 3
     default_message = "resource already exists"
 
 
 class Conflict(VigilError):
-    status = 409
     code = 3
     default_message = "the request conflicts with the current state"
 
 
 class MethodNotAllowed(VigilError):
-    status = 405
     code = 2
     default_message = "method not allowed"
 
 
 class Forbidden(VigilError):
-    status = 403
     code = 4
     default_message = "unauthorized to perform action"
 
 
 class Unauthenticated(VigilError):
-    status = 401
     code = 5
     default_message = "bad credentials"
 
 
 class PreconditionFailed(VigilError):
-    status = 412
     code = 7
     default_message = "precondition failed"
 
 
 class PayloadTooLarge(VigilError):
-    status = 413
     code = 1
     default_message = "request body too large"
 
 
 class TooManyRequests(VigilError):
-    status = 429
     code = 0
     default_message = "too many failed attempts; try again later"
 
 
 class Unavailable(VigilError):
-    status = 503
     code = 0
     default_message = "the store is unavailable"

@@ -185,7 +185,7 @@ def test_silenced_pages(admin: httpx.Client, namespace: str) -> None:
     ]
 
 
-@pytest.mark.parametrize("limit", ["abc", "-1", "1.5", "2x"])
+@pytest.mark.parametrize("limit", ["abc", "-1", "1.5", "2x", str(2**63), "9" * 30])
 def test_bad_limit_is_400(admin: httpx.Client, namespace: str, limit: str) -> None:
     make_checks(admin, namespace, ["a", "b"])
     response = admin.get(f"{API}/namespaces/{namespace}/checks", params={"limit": limit})

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from vigil.api.responses import status_of
 from vigil.auth import throttle as throttle_module
 from vigil.auth.throttle import LEGACY_KIND, LoginThrottle, forget_stored_failures
 from vigil.errors import TooManyRequests
@@ -32,7 +33,7 @@ async def test_pair_lockout_ends() -> None:
     await throttle.failed("bob", "10.0.0.1")
     with pytest.raises(TooManyRequests) as info:
         await throttle.check("bob", "10.0.0.1")
-    assert info.value.status == 429
+    assert status_of(info.value) == 429
     assert await throttle.check("bob", "10.0.0.2") is False
     await asyncio.sleep(0.6)
     assert await throttle.check("bob", "10.0.0.1") is False

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from tests.auth.conftest import PASSWORD
+from vigil.api.responses import status_of
 from vigil.auth.authenticate import Authenticator
 from vigil.auth.services import AuthServices, build_auth
 from vigil.auth.tokens import TokenService
@@ -170,7 +171,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(services: AuthServi
 
     with pytest.raises(InvalidArgument) as info:  # the old refresh token again: theft
         await tokens.begin_refresh(pair.access_token, refresh)
-    assert info.value.message == "invalid access token" and info.value.status == 400
+    assert info.value.message == "invalid access token" and status_of(info.value) == 400
     for token in (access, pair.access_token):  # the whole session is gone
         with pytest.raises(Unauthenticated):
             await services.authenticator.authenticate(f"Bearer {token}")

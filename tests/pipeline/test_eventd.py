@@ -13,6 +13,7 @@ import pytest
 
 from vigil.errors import InvalidArgument
 from vigil.pipeline.eventd import EventProcessor
+from vigil.pipeline.keepalive import wire
 from vigil.pipeline.silencing import prepare_silence
 from vigil.settings import Settings
 from vigil.store.base import ListQuery, Put, Store
@@ -29,6 +30,8 @@ def run(tmp_path: Path, scenario: Scenario) -> None:
         store = await SQLiteStore.open(tmp_path / "vigil.db")
         handed: list[Doc] = []
         processor = EventProcessor(store, Settings(state_dir=str(tmp_path)), handed.append)
+        monitors = wire(store, processor, "etcd")
+        processor.watch_with(monitors.keepalives, monitors.check_ttls)
         try:
             await scenario(store, processor, handed)
         finally:

@@ -12,7 +12,7 @@ import msgspec
 
 from vigil.pipeline.eventd import EventProcessor
 from vigil.pipeline.jobs import KEEPALIVE, SILENCE_EXPIRY, PeriodicJobs, expire_silences
-from vigil.pipeline.keepalive import KIND, TTL_KIND, failing_keepalive_event, go_time
+from vigil.pipeline.keepalive import KIND, TTL_KIND, failing_keepalive_event, go_time, wire
 from vigil.settings import Settings
 from vigil.store.base import Put, Store
 from vigil.store.sqlite import SQLiteStore
@@ -29,7 +29,10 @@ def run(tmp_path: Path, scenario: Scenario) -> None:
             state_dir=str(tmp_path), keepalive_check_interval=0.05, silence_expiry_interval=0.05
         )
         try:
-            await scenario(store, EventProcessor(store, settings, handed.append), handed)
+            processor = EventProcessor(store, settings, handed.append)
+            monitors = wire(store, processor, "etcd")
+            processor.watch_with(monitors.keepalives, monitors.check_ttls)
+            await scenario(store, processor, handed)
         finally:
             await store.close()
 
@@ -168,6 +171,24 @@ def test_deregistration_on_missed_keepalive(tmp_path: Path) -> None:
         dereg = handed[-1]
         assert dereg["check"]["metadata"]["name"] == "deregistration"
         assert (dereg["check"]["handlers"], dereg["check"]["status"]) == (["cleanup"], 1)
+
+    run(tmp_path, scenario)
+
+
+def test_deregistration_drops_the_check_ttl_deadlines_too(tmp_path: Path) -> None:
+    async def scenario(store: Store, processor: EventProcessor, handed: list[Doc]) -> None:
+        await processor.ingest(keepalive(deregister=True), namespace="default")
+        result = {
+            "entity": {"metadata": {"name": "web1"}},
+            "check": {"metadata": {"name": "cpu"}, "status": 0, "ttl": 60, "interval": 10},
+        }
+        await processor.ingest(result, namespace="default")
+        assert await stored(store, TTL_KIND, "web1/cpu") is not None
+        record = await stored(store, KIND, "web1")
+        assert record is not None
+        assert await processor.keepalives.check_deadlines(record["deadline"] + 1) == 1
+        assert await stored(store, "entities", "web1") is None
+        assert await stored(store, TTL_KIND, "web1/cpu") is None
 
     run(tmp_path, scenario)
 

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from vigil.api.responses import status_of
 from vigil.auth.identity import Identity
 from vigil.errors import Forbidden
 from vigil.rbac.attributes import attributes_for
 from vigil.rbac.authorizer import decide, snapshot_of, visible
-from vigil.rbac.defaults import CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, namespace_objects
+from vigil.rbac.defaults import CLUSTER_ROLE_BINDINGS, cluster_roles, namespace_objects
 from vigil.rbac.rules import Rule
 
 JSON = dict[str, Any]
@@ -46,7 +47,7 @@ def _objects() -> list[tuple[str, str, JSON]]:
         ("clusterrolebindings", "", _binding("z-ghosts", ("ClusterRole", "missing"),
                                              ("Group", "ghosts"))),
     ]  # fmt: skip
-    for name, rules in CLUSTER_ROLES.items():
+    for name, rules in cluster_roles().items():
         objs.append(("clusterroles", "", {"rules": rules, "metadata": {"name": name}}))
     objs.append(("clusterroles", "", {"rules": [_rule(["get"], ["namespaces"], ["dev"])],
                                       "metadata": {"name": "ns-dev"}}))  # fmt: skip
@@ -155,7 +156,7 @@ def test_decide(identity: Identity, method: str, params: dict[str, str], want: s
     with pytest.raises(Forbidden) as info:
         decide(SNAP, attrs)
     assert info.value.message == want
-    assert info.value.status == 403
+    assert status_of(info.value) == 403
 
 
 NAMESPACES = ["default", "dev", "prod"]

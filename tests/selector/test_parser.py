@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vigil.api.responses import status_of
 from vigil.errors import InvalidArgument
 from vigil.selector.ast import And, Expr, Ident, Literal_, Operation, Or, Selection
 from vigil.selector.parser import MAX_DEPTH, MAX_LENGTH, parse, parse_selection
@@ -245,7 +246,7 @@ def test_invalid(text: str, message: str) -> None:
         parse(text)
     assert caught.value.message.startswith("invalid fieldSelector: ")
     assert message in caught.value.message
-    assert caught.value.status == 400
+    assert status_of(caught.value) == 400
 
 
 def test_error_names_position_like_the_docs_example() -> None:

@@ -26,6 +26,7 @@ from vigil.agentd import wire
 from vigil.agentd.sessions import Session
 from vigil.api import open as open_routes
 from vigil.api.context import Services
+from vigil.api.responses import status_of
 from vigil.auth.identity import Identity
 from vigil.errors import Forbidden, InvalidArgument, NotFound, Unauthenticated, VigilError
 from vigil.model.meta import check_name
@@ -104,7 +105,7 @@ class _DenialIsComplete(logging.Filter):
 def _refusal(exc: VigilError) -> PlainTextResponse:
     """What Go's ``http.Error`` writes: the text, a newline, ``nosniff``."""
     return PlainTextResponse(
-        exc.message + "\n", exc.status, headers={"X-Content-Type-Options": "nosniff"}
+        exc.message + "\n", status_of(exc), headers={"X-Content-Type-Options": "nosniff"}
     )
 
 
@@ -121,7 +122,7 @@ def build_listener(svc: Services) -> Starlette:
             log.info(
                 "agent refused",
                 extra={
-                    "status": exc.status,
+                    "status": status_of(exc),
                     "error": exc.message,
                     "agent": websocket.headers.get(AGENT_NAME, ""),
                     "namespace": websocket.headers.get(NAMESPACE, ""),

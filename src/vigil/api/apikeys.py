@@ -14,7 +14,6 @@ import uuid
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from vigil.api.responses import empty
 from vigil.api.users import caller_identity, store_of
@@ -23,8 +22,6 @@ from vigil.errors import InvalidArgument
 from vigil.model.base import ObjectMeta
 from vigil.model.users import APIKey
 from vigil.store.objects import put_of
-
-PATH = "/api/core/v2/apikeys"
 
 
 async def grant(request: Request) -> Response:
@@ -45,6 +42,3 @@ async def grant(request: Request) -> Response:
     )
     await store.apply([put_of(key, if_revision=0)])
     return empty(201, headers={"Location": f"{request.url.path.rstrip('/')}/{key.metadata.name}"})
-
-
-routes: list[Route] = [Route(PATH, grant, methods=["POST"])]

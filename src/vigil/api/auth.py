@@ -12,7 +12,6 @@ import binascii
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from vigil.api import requests as rq
 from vigil.api.context import services
@@ -20,7 +19,7 @@ from vigil.api.responses import empty, json_response
 from vigil.auth.services import AuthServices
 from vigil.errors import Unauthenticated
 
-__all__ = ["auth_services", "routes"]
+__all__ = ["auth_services"]
 
 
 def auth_services(request: Request) -> AuthServices:
@@ -110,11 +109,3 @@ async def logout(request: Request) -> Response:
     access_token = bearer_token(request)
     await auth.tokens.logout(access_token, await refresh_token_of(request))
     return empty(200)
-
-
-routes: list[Route] = [
-    Route("/auth", login, methods=["GET"]),
-    Route("/auth/test", test_credentials, methods=["GET"]),
-    Route("/auth/token", refresh, methods=["POST"]),
-    Route("/auth/logout", logout, methods=["POST"]),
-]

@@ -15,6 +15,7 @@ from vigil.store.base import Store
 if TYPE_CHECKING:
     from vigil.agentd.sessions import AgentRegistry
     from vigil.api.namespace_cache import NamespaceCache
+    from vigil.api.routes import Router
     from vigil.auth.services import AuthServices
     from vigil.model.base import Resource
     from vigil.pipeline.eventd import EventProcessor
@@ -35,6 +36,8 @@ class Services:
     events: EventProcessor
     pipeline: PipelineRunner
     jobs: PeriodicJobs
+    router: Router  # every route (vigil.api.routes)
+    openapi: bytes  # the OpenAPI document of ``router``, made at start-up
     # The agents connected to this backend (``vigil.agentd.delivery.AgentSessions``).
     agents: AgentRegistry
     # Patches of one resource queue here instead of racing to the store, where all but

@@ -1,4 +1,4 @@
-"""``/api/...``: resolve the route, authenticate, authorise, then run the handler."""
+"""Every HTTP request: resolve the route, authenticate, authorise, then run the handler."""
 
 from __future__ import annotations
 
@@ -6,38 +6,42 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from vigil.api.context import Services, services
-from vigil.api.routes import resolve
+from vigil.model.checks import CheckConfig
+from vigil.model.namespaces import Namespace
+from vigil.model.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
+from vigil.model.silenced import Silenced
 from vigil.rbac.attributes import attributes_for
 
-# Routes Sensu serves to any authenticated caller, filtering what they see itself.
-_NO_AUTHORIZATION = {("namespaces", "GET")}
 # Writes that change who may do what: the authorizer's cached view is dropped after them.
-_RBAC_KINDS = {"roles", "rolebindings", "clusterroles", "clusterrolebindings", "namespaces"}
+_RBAC_KINDS = {c.PLURAL for c in (Role, RoleBinding, ClusterRole, ClusterRoleBinding, Namespace)}
 
 
-class APIDispatcher:
+class Dispatcher:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        resolved = resolve(scope["method"], scope.get("raw_path") or scope["path"].encode())
-        scope["vigil.route"] = resolved.template
         svc = services(request)
-        if resolved.public:
-            response = await resolved.handler(request, resolved.target)
-            await response(scope, receive, send)
-            return
-        identity = await svc.auth.authenticator.authenticate(request.headers.get("authorization"))
-        scope["vigil.identity"] = identity
-        resource = resolved.params["resource"]
-        if (resource, scope["method"]) not in _NO_AUTHORIZATION:
-            await svc.authorizer.authorize(
-                attributes_for(scope["method"], resolved.params, identity)
+        resolved = svc.router.resolve(
+            scope["method"], scope.get("raw_path") or scope["path"].encode()
+        )
+        scope["vigil.route"] = resolved.route.path
+        scope["path_params"] = resolved.target.params
+        op = resolved.op
+        if op.auth != "open":
+            identity = await svc.auth.authenticator.authenticate(
+                request.headers.get("authorization")
             )
-        # After authorisation, so a caller learns nothing of namespaces it may not see.
-        if "namespace" in resolved.params:
-            await svc.namespaces.require(resolved.params["namespace"])
-        response = await resolved.handler(request, resolved.target)
-        if scope["method"] != "GET":
-            await _announce_write(svc, resource, resolved.params.get("namespace", ""))
+            scope["vigil.identity"] = identity
+            if op.auth == "rbac":
+                await svc.authorizer.authorize(
+                    attributes_for(scope["method"], resolved.params, identity)
+                )
+            # After authorisation, so a caller learns nothing of namespaces it may not see.
+            if "namespace" in resolved.params:
+                await svc.namespaces.require(resolved.params["namespace"])
+        response = await op.handler(request, resolved.target)
+        if scope["method"] != "GET" and op.auth != "open":
+            kind = resolved.route.cls.PLURAL if resolved.route.resource else ""
+            await _announce_write(svc, kind, resolved.params.get("namespace", ""))
         await response(scope, receive, send)
 
 
@@ -46,7 +50,7 @@ async def _announce_write(svc: Services, resource: str, namespace: str) -> None:
     if resource in _RBAC_KINDS:
         svc.namespaces.drop()
         await svc.authorizer.invalidated()
-    elif resource == "silenced":
+    elif resource == Silenced.PLURAL:
         await svc.events.silences_changed()
-    elif resource == "checks" and svc.scheduler is not None:
+    elif resource == CheckConfig.PLURAL and svc.scheduler is not None:
         await svc.scheduler.checks_changed(namespace)

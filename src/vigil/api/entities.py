@@ -11,8 +11,7 @@ from vigil.api.context import Target, services
 from vigil.api.responses import empty, json_response
 from vigil.errors import AlreadyExists, Conflict, NotFound
 from vigil.model.base import Resource, encode
-from vigil.pipeline import keepalive as ka
-from vigil.store.base import Delete, ListQuery, Op
+from vigil.pipeline.deadlines import entity_removal_ops
 from vigil.store.objects import put_of
 
 MANAGED_BY = "sensu.io/managed_by"
@@ -64,15 +63,11 @@ async def remove(request: Request, target: Target) -> Response:
     (keepalive and check TTL deadlines)."""
     store = services(request).store
     namespace, name = target.namespace or "", target.name or ""
-    events = await store.list(ListQuery(kind="events", namespace=namespace, name_prefix=f"{name}/"))
-    ops: list[Op] = [Delete("events", namespace, e.name, missing_ok=True) for e in events]
-    ops.extend(Delete(ka.TTL_KIND, namespace, e.name, missing_ok=True) for e in events)
-    ops.append(Delete(ka.KIND, namespace, name, missing_ok=True))
-    if await store.get("entities", namespace, name) is None:
+    ops, events = await entity_removal_ops(store, namespace, name)
+    if await store.get(target.kind, namespace, name) is None:
         if events:  # Sensu deletes the events even when the entity is gone
             await store.apply(ops)
         raise NotFound(f"entity {name} not found")
-    ops.append(Delete("entities", namespace, name))
     await store.apply(ops)
     return empty(204)
 

@@ -10,20 +10,12 @@ from starlette.responses import Response
 from vigil.api import resources
 from vigil.api.context import Target, caller, services
 from vigil.api.responses import empty
-from vigil.errors import InvalidArgument
 
 
 def _fill(part: Any, field: str, value: str | None, what: str) -> None:
-    """Missing metadata is filled from the URL; contradicting metadata is a 400."""
-    if part is None or value is None:
-        return
-    current = getattr(part.metadata, field) or ""
-    if not current:
-        setattr(part.metadata, field, value)
-    elif current != value:
-        raise InvalidArgument(
-            f"the {field} of the {what} ({current}) does not match the {field} of the URI ({value})"
-        )
+    if part is not None:
+        current = getattr(part.metadata, field) or ""
+        setattr(part.metadata, field, resources.agreed(current, value, field, what))
 
 
 async def _ingest(request: Request, target: Target, entity: str | None, check: str | None) -> None:

@@ -4,8 +4,9 @@
    its JSON error, any other exception into a logged 500 without a stack trace to the client.
 2. ``BodyLimit``: refuses a body over ``--api-request-limit`` with 413 before reading it
    (Content-Length) or as soon as the stream passes the limit (chunked).
-3. ``vigil.api.dispatch.APIDispatcher`` for ``/api/...``: resolve route -> authenticate ->
-   RBAC attributes -> authorize -> handler. Open routes (``/health``, ``/auth`` ...) skip 3.
+3. ``vigil.api.dispatch.Dispatcher``: resolve the route in the one table -> authenticate ->
+   RBAC attributes -> authorize -> handler. Open routes (``/health``, ``/auth`` ...) go
+   straight to their handler.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class ErrorsAndMetrics:
                 error = VigilError()
             await error_response(error)(scope, receive, tracking_send)
         finally:
-            route = scope.get("vigil.route") or _open_route(scope)
+            route = scope.get("vigil.route") or "unmatched"
             code = str(status[0]) if status else "500"
             self.metrics.requests.labels(route, scope["method"], code).inc()
             self.metrics.latency.labels(route, scope["method"]).observe(time.perf_counter() - start)
@@ -66,15 +67,6 @@ class ErrorsAndMetrics:
 
 def _where(scope: Scope) -> dict[str, Any]:
     return {"method": scope.get("method"), "path": scope.get("path")}
-
-
-def _open_route(scope: Scope) -> str:
-    path: str = scope.get("path", "")
-    return (
-        path
-        if path in ("/health", "/version", "/metrics", "/ready") or path.startswith("/auth")
-        else "unmatched"
-    )
 
 
 class BodyLimit:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from vigil.errors import NotFound
+from vigil.model.namespaces import Namespace
 from vigil.rbac.authorizer import CHANNEL
 from vigil.store.base import ListQuery, Store
 
@@ -35,12 +36,12 @@ class NamespaceCache:
             await self._store.listen(CHANNEL, self.drop)
         names = self._names
         if names is None or time.monotonic() - self._loaded_at >= self._ttl:
-            records = await self._store.list(ListQuery(kind="namespaces", namespace=""))
+            records = await self._store.list(ListQuery(kind=Namespace.PLURAL, namespace=""))
             names = self._names = frozenset(r.name for r in records)
             self._loaded_at = time.monotonic()
         if namespace in names:
             return True
-        return await self._store.get("namespaces", "", namespace) is not None
+        return await self._store.get(Namespace.PLURAL, "", namespace) is not None
 
     def drop(self, _payload: str = "") -> None:
         self._names = None

@@ -8,29 +8,15 @@ from starlette.responses import Response
 from vigil.api import resources
 from vigil.api.context import Target, services
 from vigil.api.responses import empty
-from vigil.errors import Conflict, InvalidArgument, NotFound
+from vigil.errors import Conflict, NotFound
 from vigil.model.base import Resource, decode, encode
+from vigil.model.registry import REGISTRY, kinds_where
 from vigil.store.base import Delete, ListQuery, Op, Put
 from vigil.store.objects import put_of
-
-# Kinds a namespace must be free of before it may go (Sensu's list, plus events and pipelines).
-_CONTENTS = (
-    "checks",
-    "entities",
-    "events",
-    "assets",
-    "handlers",
-    "mutators",
-    "filters",
-    "hooks",
-    "silenced",
-    "pipelines",
-)
 
 
 def namespace_ops(name: str) -> list[Op]:
     """The Role and RoleBinding every namespace gets (rbac.defaults), as store writes."""
-    from vigil.model.registry import REGISTRY
     from vigil.rbac.defaults import namespace_objects
 
     ops: list[Op] = []
@@ -42,11 +28,7 @@ def namespace_ops(name: str) -> list[Op]:
 
 async def _decoded(request: Request, target: Target) -> Resource:
     obj = await resources.decode_body(request, target.cls)
-    if target.name is not None and obj.key_name() != target.name:
-        raise InvalidArgument(
-            f"the name of the resource ({obj.key_name()}) does not match "
-            f"the name of the URI ({target.name})"
-        )
+    resources.agreed(obj.key_name(), target.name, fill=False)
     await resources.validated(obj, prefix="")
     return obj
 
@@ -72,12 +54,12 @@ async def get_one(request: Request, target: Target) -> Response:
 async def remove(request: Request, target: Target) -> Response:
     store = services(request).store
     name = target.name or ""
-    if await store.get("namespaces", "", name) is None:
+    if await store.get(target.kind, "", name) is None:
         raise NotFound(f"namespace {name} not found")
-    for kind in _CONTENTS:
+    for kind in kinds_where(lambda cls: cls.NAMESPACE_CONTENT):
         if await store.list(ListQuery(kind=kind, namespace=name, limit=1)):
             raise Conflict(f"namespace {name} is not empty: it still holds {kind}")
-    ops: list[Op] = [Delete("namespaces", "", name)]
+    ops: list[Op] = [Delete(target.kind, "", name)]
     for op in namespace_ops(name):
         assert isinstance(op, Put)
         ops.append(Delete(op.kind, op.namespace, op.name, missing_ok=True))
@@ -94,5 +76,5 @@ async def list_visible(request: Request, target: Target) -> Response:
     if svc.authorizer is None or identity is None:
         return await resources.list_page(request, target)
     visible = await svc.authorizer.visible_namespaces(identity)
-    records = [r for n in sorted(visible) if (r := await svc.store.get("namespaces", "", n))]
+    records = [r for n in sorted(visible) if (r := await svc.store.get(target.kind, "", n))]
     return await resources.list_records(request, target, records)

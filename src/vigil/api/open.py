@@ -5,32 +5,12 @@ from __future__ import annotations
 import prometheus_client
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from vigil import SENSU_COMPAT_VERSION, __version__
 from vigil.api.context import services
 from vigil.api.responses import json_response
 from vigil.errors import InvalidArgument
-
-_COUNTED = (
-    "namespaces",
-    "users",
-    "apikeys",
-    "checks",
-    "entities",
-    "events",
-    "handlers",
-    "filters",
-    "mutators",
-    "assets",
-    "hooks",
-    "silenced",
-    "pipelines",
-    "roles",
-    "rolebindings",
-    "clusterroles",
-    "clusterrolebindings",
-)
+from vigil.model.registry import kinds_where
 
 
 async def health(request: Request) -> Response:
@@ -75,17 +55,9 @@ async def ready(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     svc = services(request)
-    for kind in _COUNTED:
+    for kind in kinds_where(lambda cls: cls.COUNTED):
         svc.metrics.resources.labels(kind).set(await svc.store.count(kind))
     return Response(
         prometheus_client.generate_latest(svc.metrics.registry),
         media_type=prometheus_client.CONTENT_TYPE_LATEST,
     )
-
-
-routes = [
-    Route("/health", health, methods=["GET"]),
-    Route("/version", version, methods=["GET"]),
-    Route("/ready", ready, methods=["GET"]),
-    Route("/metrics", metrics, methods=["GET", "POST", "PUT", "DELETE"]),
-]

@@ -45,25 +45,26 @@ async def validated(obj: Resource, *, prefix: str = "resource is invalid: ") -> 
     return obj
 
 
+def agreed(
+    given: str, url: str | None, field: str = "name", what: str = "resource", fill: bool = True
+) -> str:
+    """The one rule for a body value the URL also names: the URL's when the body leaves it
+    empty (``fill``), a 400 when the body contradicts it."""
+    if url is None or given == url or (fill and not given):
+        return url if url is not None and fill else given
+    raise InvalidArgument(
+        f"the {field} of the {what} ({given}) does not match the {field} of the URI ({url})"
+    )
+
+
 def check_identity(obj: Resource, target: Target) -> None:
     """The body's name/namespace may be empty (filled from the URL) but never contradict it."""
     meta = getattr(obj, "metadata", None)
-    if target.cls.NAMESPACED and meta is not None and target.namespace is not None:
-        if not meta.namespace:
-            meta.namespace = target.namespace
-        elif meta.namespace != target.namespace:
-            raise InvalidArgument(
-                f"the namespace of the resource ({meta.namespace}) does not match "
-                f"the namespace of the URI ({target.namespace})"
-            )
-    if target.name is not None:
-        if not obj.key_name() and meta is not None:
-            meta.name = target.name
-        elif obj.key_name() != target.name:
-            raise InvalidArgument(
-                f"the name of the resource ({obj.key_name()}) does not match "
-                f"the name of the URI ({target.name})"
-            )
+    if target.cls.NAMESPACED and meta is not None:
+        meta.namespace = agreed(meta.namespace, target.namespace, "namespace")
+    name = agreed(obj.key_name(), target.name, fill=meta is not None)
+    if meta is not None and target.name is not None:
+        meta.name = name
 
 
 def render(cls: type[Resource], record: Record) -> bytes:

@@ -9,7 +9,20 @@ import msgspec
 import orjson
 from starlette.responses import Response
 
-from vigil.errors import VigilError
+from vigil.errors import (
+    AlreadyExists,
+    Conflict,
+    Forbidden,
+    InvalidArgument,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    TooManyRequests,
+    Unauthenticated,
+    Unavailable,
+    VigilError,
+)
 
 JSON = "application/json"
 _encoder = msgspec.json.Encoder()
@@ -44,13 +57,38 @@ def empty(status: int, *, headers: Mapping[str, str] | None = None) -> Response:
     return Response(b"", status_code=status, media_type=JSON, headers=dict(headers or {}))
 
 
+# The one error -> status table; a subclass not listed takes its nearest listed base's status.
+STATUS: dict[type[VigilError], int] = {
+    VigilError: 500,
+    InvalidArgument: 400,
+    NotFound: 404,
+    AlreadyExists: 409,
+    Conflict: 409,
+    MethodNotAllowed: 405,
+    Forbidden: 403,
+    Unauthenticated: 401,
+    PreconditionFailed: 412,
+    PayloadTooLarge: 413,
+    TooManyRequests: 429,
+    Unavailable: 503,
+}
+
+
+def status_of(exc: VigilError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 500
+
+
 def error_response(exc: VigilError) -> Response:
     """The one place a domain error becomes HTTP: ``{"message", "code"}`` and its status."""
     body = orjson.dumps({"message": exc.message, "code": exc.code})
     headers = {"X-Content-Type-Options": "nosniff"}
-    if exc.status == 401:
+    status = status_of(exc)
+    if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="vigil"'
-    return Response(body, status_code=exc.status, media_type=JSON, headers=headers)
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
 
 
 def etag_for(revision: int) -> str:

@@ -1,198 +1,251 @@
-"""The route table of ``/api/{group}/{version}/...``: URL -> (handler, target, RBAC params).
+"""The one route table: every path the server answers, and the one way a request finds it.
 
-Routes are data: every registered type gets the generic collection and item routes; a few
-types override or add shapes (events by entity, check hooks, silenced lookups, user
-sub-resources). We parse the raw path ourselves so that a ``%2F`` inside a name (asset names
-may hold ``/``) stays inside its segment, as gorilla/mux's encoded-path matching does.
+Routes are data. Every registered kind gets its collection and item routes (and, when
+namespaced, the all-namespaces list); a kind's sub-resources and the few handlers that differ
+from the generic CRUD are declared in ``SPECIAL`` by plural; ``/auth*``, the open endpoints and
+``/api/openapi.json`` are rows of ``fixed_routes``. Adding a route is one row.
+
+Matching walks the path segment by segment through a tree built once (no scan over the
+table), so the ``/api/`` hot path costs a few dict lookups. We parse the raw path ourselves so
+that a ``%2F`` inside a name (asset names may hold ``/``) stays inside its segment, as
+gorilla/mux's encoded-path matching does. A path that matches with another method is 405,
+one that matches nothing is 404: both decided here and nowhere else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vigil.api import (
-    checks,
-    entities,
-    events,
-    namespaces,
-    resources,
-    silenced,
-    tessen,
-    users_glue,
-)
 from vigil.api.context import Target
 from vigil.errors import MethodNotAllowed, NotFound
-from vigil.model.registry import lookup
-from vigil.model.tessen import TessenConfig
+from vigil.model.base import Resource
+from vigil.model.registry import GROUP, REGISTRY, VERSION
 
 Handler = Callable[[Request, Target], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+# open: no credentials; authenticated: any valid credentials, the handler filters what the
+# caller sees; rbac: authenticated and authorised from the route's RBAC attributes.
+Auth = Literal["open", "authenticated", "rbac"]
+CORE = f"/api/{GROUP}/{VERSION}"
 
-GENERIC: dict[tuple[str, str], Handler] = {
-    ("collection", "GET"): resources.list_page,
-    ("collection", "POST"): resources.create,
-    ("item", "GET"): resources.get_one,
-    ("item", "PUT"): resources.replace,
-    ("item", "PATCH"): resources.patch,
-    ("item", "DELETE"): resources.remove,
-}
 
-# Per type: shape/method -> handler, or None where Sensu has no such route (405).
-OVERRIDES: dict[str, dict[tuple[str, str], Handler | None]] = {
-    "namespaces": {
-        ("collection", "GET"): namespaces.list_visible,
-        ("collection", "POST"): namespaces.create,
-        ("item", "GET"): namespaces.get_one,
-        ("item", "PUT"): namespaces.replace,
-        ("item", "DELETE"): namespaces.remove,
-    },
-    "entities": {
-        ("collection", "POST"): entities.create,
-        ("item", "PUT"): entities.replace,
-        ("item", "DELETE"): entities.remove,
-    },
-    "events": {
-        ("collection", "POST"): events.create,
-        ("item", "PUT"): events.replace,
-        ("item", "POST"): events.replace,
-        ("item", "PATCH"): None,
-        ("item", "DELETE"): events.remove,
-        ("entity", "GET"): events.list_for_entity,
-    },
-    "silenced": {
-        ("collection", "POST"): silenced.create,
-        ("item", "PUT"): silenced.replace,
-        ("item", "PATCH"): None,
-        ("subscriptions", "GET"): silenced.by_subscription,
-        ("checks", "GET"): silenced.by_check,
-    },
-    "checks": {
-        ("hooks", "PUT"): checks.add_hooks,
-        ("hook", "DELETE"): checks.remove_hook,
-        ("execute", "POST"): checks.execute,
-    },
-    "users": users_glue.OVERRIDES,
-    "apikeys": {
-        ("collection", "POST"): users_glue.create_apikey,
-        ("item", "PUT"): None,
-    },
-}
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One method of one route; ``body``/``returns`` describe it in the OpenAPI document
+    (a msgspec type, ``list[T]``, ``"json"`` for any JSON, or None for no body)."""
+
+    handler: Handler
+    auth: Auth = "rbac"
+    ok: int = 200
+    body: Any = None
+    returns: Any = None
+    summary: str = ""
+    paged: bool = False  # takes limit, continue and the selectors
+    media: str = "application/json"  # of the request body
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    path: str  # template: "/api/core/v2/namespaces/{namespace}/checks/{name}/execute"
+    methods: Mapping[str, Op]
+    cls: type[Resource] = Resource  # the kind it serves (Target.cls); Resource for none
+    resource: str = ""  # RBAC resource; "" = only "*" rules reach it (as /tessen in Sensu)
+    subresource: str = ""
+    name_params: tuple[str, ...] = ("name",)  # joined with "/" into the resource name
+    segments: tuple[str, ...] = field(init=False)
+    param_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        segs = tuple(self.path.strip("/").split("/"))
+        object.__setattr__(self, "segments", segs)
+        names = tuple(s[1:-1] for s in segs if s.startswith("{"))
+        object.__setattr__(self, "param_names", names)
+
+
+@dataclass(frozen=True, slots=True)
+class Sub:
+    """A sub-resource route of a kind: ``path`` after the collection (``{name}/execute``)."""
+
+    path: str
+    subresource: str  # the RBAC subresource ("" = none)
+    methods: Mapping[str, Op]
+    every_namespace: bool = False  # also served without ``/namespaces/{namespace}``
+
+
+@dataclass(frozen=True, slots=True)
+class Special:
+    """How a kind differs from generic CRUD. ``ops`` maps (shape, method) to its Op, or to
+    None where Sensu has no such route; shapes are ``collection``, ``item`` and ``all``."""
+
+    item: str = "{name}"  # the item path after the collection
+    ops: Mapping[tuple[str, str], Op | None] = field(default_factory=dict)
+    sub: tuple[Sub, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    handler: Handler
+    route: Route
+    op: Op
     target: Target
-    template: str  # metric label: the route with placeholders
     params: dict[str, str]  # what RBAC attributes are built from
-    public: bool = False  # served without credentials (Sensu's tessen metrics sink)
+
+
+def plain(endpoint: Endpoint) -> Handler:
+    """A handler for routes that serve no kind (``/health``, ``/auth`` ...)."""
+
+    async def handler(request: Request, target: Target) -> Response:
+        return await endpoint(request)
+
+    handler.__name__ = endpoint.__name__
+    handler.__doc__ = endpoint.__doc__
+    return handler
+
+
+# --- the tree ---------------------------------------------------------------------------
+class _Node:
+    __slots__ = ("literal", "param", "route")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Node] = {}
+        self.param: _Node | None = None
+        self.route: Route | None = None
+
+
+class Router:
+    """The route table and its matcher; built once by ``create_app``."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes = tuple(routes)
+        self._root = _Node()
+        for route in self.routes:
+            node = self._root
+            for seg in route.segments:
+                if seg.startswith("{"):
+                    node.param = node.param or _Node()
+                    node = node.param
+                else:
+                    node = node.literal.setdefault(seg, _Node())
+            if node.route is not None:
+                raise ValueError(f"two routes for {route.path}")
+            node.route = route
+
+    def resolve(self, method: str, raw_path: bytes) -> Resolved:
+        segs = _segments(raw_path)
+        values: list[str] = []
+        route = _match(self._root, segs, 0, values)
+        if route is None:
+            raise NotFound()
+        op = route.methods.get("GET" if method == "HEAD" else method)
+        if op is None:
+            raise MethodNotAllowed(f"method {method} is not allowed here")
+        path_params = dict(zip(route.param_names, values, strict=True))
+        namespace = path_params.get("namespace") if route.cls.NAMESPACED else None
+        if route.name_params == ("name",):  # the common case, without a join
+            name = path_params.get("name")
+        else:
+            name = "/".join(path_params[p] for p in route.name_params if p in path_params) or None
+        params = {"group": GROUP, "version": VERSION, "resource": route.resource, **path_params}
+        if route.subresource:
+            params["subresource"] = route.subresource
+        if name is not None:
+            params["name"] = name
+        return Resolved(route, op, Target(route.cls, namespace, name, path_params), params)
+
+
+def _match(node: _Node, segs: list[str], i: int, values: list[str]) -> Route | None:
+    """Literal segments before parameters, backtracking (``/silenced/subscriptions/x`` is a
+    lookup, ``/silenced/subscriptions`` an entry of that name)."""
+    if i == len(segs):
+        return node.route
+    child = node.literal.get(segs[i])
+    if child is not None:
+        found = _match(child, segs, i + 1, values)
+        if found is not None:
+            return found
+    if node.param is not None:
+        values.append(segs[i])
+        found = _match(node.param, segs, i + 1, values)
+        if found is not None:
+            return found
+        values.pop()
+    return None
 
 
 def _segments(raw_path: bytes) -> list[str]:
     parts = raw_path.decode("latin-1").split("?", 1)[0].split("/")
-    segments = [unquote(p) for p in parts[1:]]
-    if any("\x00" in s for s in segments):  # no name may hold NUL; PostgreSQL cannot store it
-        raise NotFound()
+    segments = [unquote(p) if "%" in p else p for p in parts[1:]]
+    if "" in segments or any("\x00" in s for s in segments):
+        raise NotFound()  # no name may be empty or hold NUL (PostgreSQL cannot store it)
     return segments
 
 
-def _shape(resource: str, rest: list[str]) -> tuple[str, str | None, dict[str, str]] | None:
-    """(shape, name, extra params) for the path after the resource segment."""
-    n = len(rest)
-    if n == 0:
-        return "collection", None, {}
-    if resource == "events":
-        if n == 1:
-            return "entity", None, {"entity": rest[0]}
-        if n == 2:
-            return "item", f"{rest[0]}/{rest[1]}", {"entity": rest[0], "check": rest[1]}
-        return None
-    if n == 1:
-        return "item", rest[0], {}
-    if resource == "silenced" and n == 2 and rest[0] in ("subscriptions", "checks"):
-        return rest[0], None, {"subresource": rest[0], "value": rest[1]}
-    if resource == "checks":
-        if n == 3 and rest[1] == "hooks":
-            return "hooks", rest[0], {"subresource": "hooks", "hook_type": rest[2]}
-        if n == 5 and rest[1] == "hooks" and rest[3] == "hook":
-            return "hook", rest[0], {"subresource": "hooks", "hook_type": rest[2], "hook": rest[4]}
-        if n == 2 and rest[1] == "execute":
-            return "execute", rest[0], {"subresource": "execute"}
-    if resource == "users" and n in (2, 3):
-        extra = {"subresource": rest[1]}
-        if n == 3:
-            extra["group_name"] = rest[2]
-        return f"user:{rest[1]}" + (":x" if n == 3 else ""), rest[0], extra
-    return None
+# --- the table ------------------------------------------------------------------------------
+def kind_routes(cls: type[Resource], special: Special) -> list[Route]:
+    """The routes of one kind: generic CRUD with its declared differences and sub-resources."""
+    from vigil.api import resources
+
+    plural = cls.PLURAL
+    overrides = special.ops
+
+    def ops(shape: str, generic: dict[str, Op]) -> dict[str, Op]:
+        out = dict(generic)
+        for (s, method), op in overrides.items():
+            if s != shape:
+                continue
+            if op is None:
+                out.pop(method, None)
+            else:
+                out[method] = op
+        return out
+
+    many = list[cls]  # type: ignore[valid-type]
+    collection = {
+        "GET": Op(resources.list_page, returns=many, summary=f"List {plural}", paged=True),
+        "POST": Op(resources.create, ok=201, body=cls, summary=f"Create a {cls.TYPE}"),
+    }
+    item = {
+        "GET": Op(resources.get_one, returns=cls, summary=f"Get a {cls.TYPE}"),
+        "PUT": Op(resources.replace, ok=201, body=cls, summary=f"Create or replace a {cls.TYPE}"),
+        "PATCH": Op(
+            resources.patch,
+            body="json",
+            returns=cls,
+            summary=f"Merge-patch a {cls.TYPE}",
+            media="application/merge-patch+json",
+        ),
+        "DELETE": Op(resources.remove, ok=204, summary=f"Delete a {cls.TYPE}"),
+    }
+    base = f"{CORE}/namespaces/{{namespace}}/{plural}" if cls.NAMESPACED else f"{CORE}/{plural}"
+    item_path = special.item
+    name_params = tuple(p.strip("{}") for p in item_path.split("/"))
+    routes = [
+        Route(base, ops("collection", collection), cls, plural),
+        Route(f"{base}/{item_path}", ops("item", item), cls, plural, name_params=name_params),
+    ]
+    if cls.NAMESPACED:
+        every = {
+            "GET": Op(resources.list_page, returns=many, summary=f"List all {plural}", paged=True)
+        }
+        routes.append(Route(f"{CORE}/{plural}", ops("all", every), cls, plural))
+    for sub in special.sub:
+        prefix = f"{CORE}/{plural}" if sub.every_namespace else base
+        path = f"{prefix}/{sub.path}"
+        names = name_params if path.startswith(f"{base}/{item_path}") else ()
+        routes.append(Route(path, sub.methods, cls, plural, sub.subresource, name_params=names))
+    return routes
 
 
-def resolve(method: str, raw_path: bytes) -> Resolved:
-    segs = _segments(raw_path)
-    # segs: ["api", group, version, ...]
-    if len(segs) < 4 or segs[0] != "api" or "" in segs:
-        raise NotFound()
-    group, version, tail = segs[1], segs[2], segs[3:]
-    namespace: str | None = None
-    if tail[0] == "namespaces" and len(tail) >= 3:
-        namespace, tail = tail[1], tail[2:]
-    resource, rest = tail[0], tail[1:]
-    if (group, version, resource) == ("core", "v2", "tessen") and namespace is None:
-        return _tessen(method, rest)
-    cls = lookup(group, version, resource)
-    if cls is None or (namespace is not None and not cls.NAMESPACED):
-        raise NotFound()
-    shape = _shape(resource, rest)
-    if shape is None:
-        raise NotFound()
-    kind, name, extra = shape
-    if (
-        cls.NAMESPACED
-        and namespace is None
-        and kind != "collection"
-        and not (resource == "silenced" and kind == "checks")
-    ):
-        raise NotFound()
-    handler = _handler(resource, kind, method, cls.NAMESPACED and namespace is None)
-    params = {"group": group, "version": version, "resource": resource, **extra}
-    if namespace is not None:
-        params["namespace"] = namespace
-    if name is not None:
-        params["name"] = name
-    template = "/api/{group}/{version}/" + ("namespaces/{namespace}/" if namespace else "")
-    template = template.replace("{group}/{version}", f"{group}/{version}") + resource
-    if kind != "collection":
-        template += "/{" + kind + "}"
-    return Resolved(handler, Target(cls, namespace, name, extra), template, params)
+def build(extra: Iterable[Route] = ()) -> Router:
+    """Every route: each registered kind's, then the fixed ones (``extra``: tests, plugins)."""
+    from vigil.api.special import SPECIAL, fixed_routes
 
-
-def _tessen(method: str, rest: list[str]) -> Resolved:
-    """``/tessen`` has no RBAC resource name, so only ``*`` rules reach it (as in Sensu);
-    ``/tessen/metrics`` is open."""
-    target = Target(TessenConfig, None, None, {})
-    params = {"group": "core", "version": "v2", "resource": ""}
-    if rest == ["metrics"]:
-        if method != "POST":
-            raise MethodNotAllowed(f"method {method} is not allowed here")
-        return Resolved(tessen.metrics, target, "/api/core/v2/tessen/metrics", params, True)
-    if rest:
-        raise NotFound()
-    handlers: dict[str, Handler] = {"GET": tessen.get, "PUT": tessen.put}
-    if method not in handlers:
-        raise MethodNotAllowed(f"method {method} is not allowed here")
-    return Resolved(handlers[method], target, "/api/core/v2/tessen", params)
-
-
-def _handler(resource: str, shape: str, method: str, all_namespaces: bool) -> Handler:
-    method = "GET" if method == "HEAD" else method
-    overrides = OVERRIDES.get(resource, {})
-    if (shape, method) in overrides:
-        found = overrides[(shape, method)]
-    else:
-        found = GENERIC.get((shape, method))
-    if found is None or (all_namespaces and method != "GET"):
-        raise MethodNotAllowed(f"method {method} is not allowed here")
-    return found
+    routes: list[Route] = []
+    for cls in REGISTRY.values():
+        routes += kind_routes(cls, SPECIAL.get(cls.PLURAL, Special()))
+    return Router([*routes, *fixed_routes(), *extra])

@@ -23,18 +23,8 @@ async def _prepared(request: Request, target: Target) -> Resource:
 
     obj: Any = await resources.decode_body(request, target.cls)
     meta = obj.metadata
-    if target.name is not None and meta.name and meta.name != target.name:
-        raise InvalidArgument(
-            f"the name of the resource ({meta.name}) does not match the name of the URI "
-            f"({target.name})"
-        )
-    if target.namespace is not None:
-        if meta.namespace and meta.namespace != target.namespace:
-            raise InvalidArgument(
-                f"the namespace of the resource ({meta.namespace}) does not match the "
-                f"namespace of the URI ({target.namespace})"
-            )
-        meta.namespace = target.namespace
+    resources.agreed(meta.name, target.name)  # may be empty: computed below
+    meta.namespace = resources.agreed(meta.namespace, target.namespace, "namespace")
     user = caller(request)
     obj.set_created_by(user)
     if user and not obj.creator:
@@ -71,8 +61,8 @@ async def replace(request: Request, target: Target) -> Response:
 
 async def _matching(request: Request, target: Target, field: str) -> Response:
     store = services(request).store
-    wanted = target.params["value"]
-    records = await store.list(ListQuery(kind="silenced", namespace=target.namespace))
+    wanted = target.params[field]
+    records = await store.list(ListQuery(kind=target.kind, namespace=target.namespace))
     keep = [r for r in records if (msgspec.json.decode(r.value).get(field) or "") == wanted]
     return json_response(resources.render_list(target.cls, keep))
 

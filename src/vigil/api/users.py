@@ -20,16 +20,15 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from vigil.api.auth import auth_services, client_address
 from vigil.api.context import services
-from vigil.api.responses import empty, json_response
-from vigil.auth.accounts import USERS, load_user
+from vigil.api.resources import agreed
+from vigil.api.responses import empty
+from vigil.auth.accounts import load_user
 from vigil.auth.identity import Identity
 from vigil.auth.passwords import (
     MIN_PASSWORD_LENGTH,
@@ -41,10 +40,8 @@ from vigil.auth.services import AuthServices
 from vigil.errors import InvalidArgument, NotFound, PreconditionFailed
 from vigil.model.base import decode
 from vigil.model.users import User
-from vigil.store.base import ListQuery, Store
+from vigil.store.base import Store
 from vigil.store.objects import put_of
-
-PREFIX = "/api/core/v2/users"
 
 
 def store_of(request: Request) -> Store:
@@ -99,20 +96,6 @@ async def _end_other_sessions(request: Request, username: str) -> None:
     await auth.tokens.revoke_user_sessions(username, keep_session=_keep_session(request, username))
 
 
-# --- reads (the generic list/get also serve these; kept for a self-contained module) -------
-async def list_users(request: Request) -> Response:
-    records = await store_of(request).list(ListQuery(kind=USERS, namespace=""))
-    users = [msgspec.json.decode(r.value, type=User).public() for r in records]
-    return json_response(users)
-
-
-async def get_user(request: Request) -> Response:
-    loaded = await load_user(store_of(request), request.path_params["name"])
-    if loaded is None:
-        raise NotFound()
-    return json_response(loaded[0].public())
-
-
 # --- create and replace ---------------------------------------------------------------
 async def _prepared(body: bytes, previous: User | None) -> User:
     """Decode, validate and hash: the stored form of a user sent by a client."""
@@ -154,11 +137,7 @@ async def replace_user(request: Request) -> Response:
     loaded = await load_user(store, name)
     previous = loaded[0] if loaded else None
     user = await _prepared(await request.body(), previous)
-    if user.username != name:
-        raise InvalidArgument(
-            f"the name of the resource ({user.username}) does not match "
-            f"the name of the URI ({name})"
-        )
+    agreed(user.username, name, fill=False)
     revision = loaded[1] if loaded else 0
     await store.apply([put_of(user, if_revision=revision)])
     await _after_write(auth_services(request), user, previous)
@@ -182,7 +161,7 @@ async def reinstate_user(request: Request) -> Response:
 
 
 async def add_group(request: Request) -> Response:
-    group = request.path_params["group"]
+    group = request.path_params["group_name"]
 
     def add(user: User) -> None:
         if group not in user.groups:
@@ -193,7 +172,7 @@ async def add_group(request: Request) -> Response:
 
 
 async def remove_group(request: Request) -> Response:
-    group = request.path_params["group"]
+    group = request.path_params["group_name"]
     name = request.path_params["name"]
 
     def remove(user: User) -> None:
@@ -280,19 +259,3 @@ async def reset_password(request: Request) -> Response:
     new_hash = _bcrypt_hash(body)
     await _set_hash(request, user.username, new_hash, user.password_hash)
     return empty(201)
-
-
-routes: list[Route] = [
-    Route(PREFIX, list_users, methods=["GET"]),
-    Route(PREFIX, create_user, methods=["POST"]),
-    Route(PREFIX + "/{name}", get_user, methods=["GET"]),
-    Route(PREFIX + "/{name}", replace_user, methods=["PUT"]),
-    Route(PREFIX + "/{name}", disable_user, methods=["DELETE"]),
-    Route(PREFIX + "/{name}/reinstate", reinstate_user, methods=["PUT"]),
-    Route(PREFIX + "/{name}/groups", remove_all_groups, methods=["DELETE"]),
-    Route(PREFIX + "/{name}/groups/{group}", add_group, methods=["PUT"]),
-    Route(PREFIX + "/{name}/groups/{group}", remove_group, methods=["DELETE"]),
-    Route(PREFIX + "/{name}/password", update_password, methods=["PUT"]),
-    Route(PREFIX + "/{name}/change_password", change_password, methods=["PUT"]),
-    Route(PREFIX + "/{name}/reset_password", reset_password, methods=["PUT"]),
-]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
+
+from vigil.model.base import Resource
+from vigil.model.registry import by_type_name
 
 Getter = Callable[[Mapping[str, Any]], str]
 Column = tuple[str, Getter]
@@ -115,105 +118,48 @@ def enabled(obj: Mapping[str, Any]) -> str:
     return text(not obj.get("disabled", False))
 
 
-BINDING: Sequence[Column] = (
-    ("Name", name),
-    ("Role Ref", role_ref),
-    ("Users", subjects("User")),
-    ("Groups", subjects("Group")),
-)
-ROLE: Sequence[Column] = (("Name", name), ("Rules", rule_count))
+def expressions(obj: Mapping[str, Any]) -> str:
+    return " && ".join(obj.get("expressions") or [])
 
-COLUMNS: dict[str, Sequence[Column]] = {
-    "Asset": (("Name", name), ("URL", field("url")), ("Hash", asset_hash)),
-    "CheckConfig": (
-        ("Name", name),
-        ("Command", field("command")),
-        ("Interval", field("interval")),
-        ("Cron", field("cron")),
-        ("Timeout", field("timeout")),
-        ("TTL", field("ttl")),
-        ("Subscriptions", field("subscriptions")),
-        ("Handlers", field("handlers")),
-        ("Assets", field("runtime_assets")),
-        ("Hooks", check_hooks),
-        ("Publish?", field("publish")),
-        ("Stdin?", field("stdin")),
-        ("Metric Format", field("output_metric_format")),
-        ("Metric Handlers", field("output_metric_handlers")),
-    ),
-    "Entity": (
-        ("ID", name),
-        ("Class", field("entity_class")),
-        ("OS", entity_os),
-        ("Subscriptions", field("subscriptions")),
-        ("Last Seen", lambda o: timestamp(o.get("last_seen"))),
-    ),
-    "Event": (
-        ("Entity", field("entity", "metadata", "name")),
-        ("Check", field("check", "metadata", "name")),
-        ("Output", event_output),
-        ("Status", field("check", "status")),
-        ("Silenced", event_silenced),
-        ("Timestamp", lambda o: timestamp(o.get("timestamp"))),
-        ("UUID", field("id")),
-    ),
-    "EventFilter": (
-        ("Name", name),
-        ("Action", field("action")),
-        ("Expressions", lambda o: " && ".join(o.get("expressions") or [])),
-    ),
-    "Handler": (
-        ("Name", name),
-        ("Type", field("type")),
-        ("Timeout", field("timeout")),
-        ("Filters", field("filters")),
-        ("Mutator", field("mutator")),
-        ("Execute", handler_execute),
-        ("Environment Variables", field("env_vars")),
-        ("Assets", field("runtime_assets")),
-    ),
-    "HookConfig": (
-        ("Name", name),
-        ("Command", field("command")),
-        ("Timeout", field("timeout")),
-        ("Stdin?", field("stdin")),
-    ),
-    "Mutator": (
-        ("Name", name),
-        ("Command", field("command")),
-        ("Environment Variables", field("env_vars")),
-        ("Assets", field("runtime_assets")),
-    ),
-    "Pipeline": (("Name", name), ("Workflows", workflows)),
-    "Silenced": (
-        ("Name", name),
-        ("Subscription", field("subscription")),
-        ("Check", field("check")),
-        ("Begin", lambda o: timestamp(o.get("begin"))),
-        ("Expire", expire),
-        ("ExpireOnResolve", field("expire_on_resolve")),
-        ("Creator", field("creator")),
-        ("Reason", field("reason")),
-    ),
-    "Namespace": (("Name", field("name")),),
-    "User": (("Username", field("username")), ("Groups", field("groups")), ("Enabled", enabled)),
-    "APIKey": (
-        ("Name", name),
-        ("Username", field("username")),
-        ("Created At", lambda o: timestamp(o.get("created_at"))),
-    ),
-    "Role": ROLE,
-    "ClusterRole": ROLE,
-    "RoleBinding": BINDING,
-    "ClusterRoleBinding": BINDING,
+
+# The "@..." presentations a model's CLI_COLUMNS may name.
+NAMED: dict[str, Getter] = {
+    "name": name,
+    "check_hooks": check_hooks,
+    "handler_execute": handler_execute,
+    "asset_hash": asset_hash,
+    "event_output": event_output,
+    "event_silenced": event_silenced,
+    "expire": expire,
+    "role_ref": role_ref,
+    "rule_count": rule_count,
+    "workflows": workflows,
+    "enabled": enabled,
+    "expressions": expressions,
+    "subjects:User": subjects("User"),
+    "subjects:Group": subjects("Group"),
 }
+
+
+def getter(spec: str) -> Getter:
+    """A model's column value: ``@time:<field>``, ``@<named>`` or a dotted JSON path."""
+    if spec.startswith("@time:"):
+        key = spec.removeprefix("@time:")
+        return lambda obj: timestamp(obj.get(key))
+    if spec.startswith("@"):
+        return NAMED[spec[1:]]
+    return field(*spec.split("."))
+
 
 NAMESPACE_COLUMN: Column = ("Namespace", field("metadata", "namespace"))
 
 
 def columns_for(type_name: str, with_namespace: bool = False) -> list[Column]:
-    """The columns of a type; `with_namespace` adds one for all-namespace lists."""
-    chosen = list(COLUMNS.get(type_name, (("Name", name),)))
+    """The columns of a type (its model's ``CLI_COLUMNS``); `with_namespace` adds one for
+    all-namespace lists."""
+    cls = by_type_name(type_name)
+    specs = cls.CLI_COLUMNS if cls is not None else Resource.CLI_COLUMNS
+    chosen: list[Column] = [(header, getter(spec)) for header, spec in specs]
     if with_namespace:
         chosen.insert(1, NAMESPACE_COLUMN)
     return chosen

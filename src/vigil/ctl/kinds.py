@@ -1,14 +1,16 @@
 """The resource kinds vigilctl knows: CLI name, wrapped type, URL plural and scope.
 
-One table drives list/info/delete, `create -f` routing and `dump`, so adding a kind is one row.
+Read from the server's registry (each model declares ``CLI_NAME`` and ``CLI_CREATABLE``), so a
+kind the server serves is a kind vigilctl lists, shows, deletes, creates and dumps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
+
+from vigil.model.base import Resource
+from vigil.model.registry import REGISTRY
 
 CORE_V2 = "core/v2"
 API_PREFIX = "/api/core/v2"
@@ -44,25 +46,12 @@ def segment(value: str) -> str:
     return quote(value, safe=":@$&+=")
 
 
-KINDS: tuple[Kind, ...] = (
-    Kind("namespace", "Namespace", "namespaces", namespaced=False),
-    Kind("cluster-role", "ClusterRole", "clusterroles", namespaced=False),
-    Kind("cluster-role-binding", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
-    Kind("user", "User", "users", namespaced=False),
-    Kind("api-key", "APIKey", "apikeys", namespaced=False, creatable=False),
-    Kind("role", "Role", "roles", namespaced=True),
-    Kind("role-binding", "RoleBinding", "rolebindings", namespaced=True),
-    Kind("asset", "Asset", "assets", namespaced=True),
-    Kind("hook", "HookConfig", "hooks", namespaced=True),
-    Kind("filter", "EventFilter", "filters", namespaced=True),
-    Kind("mutator", "Mutator", "mutators", namespaced=True),
-    Kind("handler", "Handler", "handlers", namespaced=True),
-    Kind("pipeline", "Pipeline", "pipelines", namespaced=True),
-    Kind("check", "CheckConfig", "checks", namespaced=True),
-    Kind("entity", "Entity", "entities", namespaced=True),
-    Kind("silenced", "Silenced", "silenced", namespaced=True),
-    Kind("event", "Event", "events", namespaced=True),
-)
+def _kind_of(cls: type[Resource]) -> Kind:
+    return Kind(cls.CLI_NAME, cls.TYPE, cls.PLURAL, cls.NAMESPACED, cls.CLI_CREATABLE)
+
+
+# In the registry's dependency order, which is the order `dump` writes.
+KINDS: tuple[Kind, ...] = tuple(_kind_of(cls) for cls in REGISTRY.values())
 
 _BY_NAME: dict[str, Kind] = {}
 for _kind in KINDS:
@@ -80,18 +69,3 @@ def kind_of_type(type_name: str, api_version: str = CORE_V2) -> Kind | None:
     if api_version and api_version != CORE_V2:
         return None
     return find_kind(type_name)
-
-
-def object_name(kind: Kind, obj: Mapping[str, Any]) -> str:
-    """The name a stored object is addressed by (namespaces and users carry no metadata name)."""
-    if kind.type == "Namespace":
-        return str(obj.get("name", ""))
-    if kind.type == "User":
-        return str(obj.get("username", ""))
-    meta = obj.get("metadata") or {}
-    return str(meta.get("name", ""))
-
-
-def object_namespace(obj: Mapping[str, Any]) -> str:
-    meta = obj.get("metadata") or {}
-    return str(meta.get("namespace", ""))

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import msgspec
 
-from vigil.model.base import ObjectMeta, Resource
+from vigil.model.base import Access, Columns, ObjectMeta, Resource
 from vigil.model.common import validate_expressions
 from vigil.model.meta import asset_name_error, fail, join, meta_fields, new_meta, shown_none
 
@@ -22,6 +22,15 @@ class Asset(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "Asset"
     PLURAL: ClassVar[str] = "assets"
     FIELD_PREFIX: ClassVar[str] = "asset"
+    CLI_NAME: ClassVar[str] = "asset"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("URL", "url"),
+        ("Hash", "@asset_hash"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
+    DEFAULT_ACCESS: ClassVar[Access] = "edit"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
 
     url: str = ""
     sha512: str = ""

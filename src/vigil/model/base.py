@@ -1,14 +1,16 @@
 """What every resource type offers the API, the store and the selectors.
 
 A resource type is a msgspec ``Struct`` subclass of ``Resource`` with class-level facts
-(``TYPE``, ``PLURAL``, ``NAMESPACED``, ``FIELD_PREFIX``) and a handful of methods. The generic
-CRUD in ``vigil.api.resources`` only talks to this interface, so adding a type means adding a
-Struct and a registry entry (``vigil.model.registry``), never new endpoint code.
+(``TYPE``, ``PLURAL``, ``NAMESPACED``, ``FIELD_PREFIX`` and the facts below) and a handful of
+methods. Every list of kinds elsewhere (routes, namespace contents, ``/metrics``, default
+roles, namespace visibility, vigilctl) is derived from these facts through
+``vigil.model.registry``, so adding a type means adding a Struct and a registry entry, never
+new endpoint code or another list to keep in step.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import msgspec
 
@@ -25,12 +27,32 @@ class ObjectMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
     created_by: str = ""
 
 
+# What the default cluster roles grant on a kind: "edit" = view/edit/admin (get, list; all
+# verbs for edit and admin), "admin" = only admin (all verbs), "read" = get and list for
+# view/edit/admin, "none" = cluster-admin alone.
+Access = Literal["edit", "admin", "read", "none"]
+# vigilctl's table: (header, value). The value is a dotted JSON path ("check.status") or a
+# named presentation from ``vigil.ctl.columns`` ("@name", "@time:last_seen").
+Columns = tuple[tuple[str, str], ...]
+
+
 class Resource(msgspec.Struct, kw_only=True):
     TYPE: ClassVar[str]  # Sensu's type name: "CheckConfig", "Entity", ...
     PLURAL: ClassVar[str]  # URL segment and RBAC resource: "checks"
     NAMESPACED: ClassVar[bool] = True
     FIELD_PREFIX: ClassVar[str]  # field-selector prefix: "check"
     API_VERSION: ClassVar[str] = "core/v2"
+    # A namespace that still holds one of these cannot be deleted (409).
+    NAMESPACE_CONTENT: ClassVar[bool] = False
+    COUNTED: ClassVar[bool] = True  # ``vigil_resources{kind=...}`` in /metrics
+    DEFAULT_ACCESS: ClassVar[Access] = "none"
+    # A cluster-wide rule that may get this kind lets its holder see every namespace.
+    REVEALS_NAMESPACES: ClassVar[bool] = False
+    # Path segments after ``/<plural>/<name>/`` the API serves (their handlers: api.routes).
+    SUBRESOURCES: ClassVar[tuple[str, ...]] = ()
+    CLI_NAME: ClassVar[str]  # vigilctl's command: ``vigilctl <CLI_NAME> list``
+    CLI_CREATABLE: ClassVar[bool] = True  # ``vigilctl create -f`` may write it
+    CLI_COLUMNS: ClassVar[Columns] = (("Name", "@name"),)
 
     # --- identity ---------------------------------------------------------------------
     def key_name(self) -> str:

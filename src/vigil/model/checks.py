@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import msgspec
 
-from vigil.model.base import ObjectMeta, Resource
+from vigil.model.base import Access, Columns, ObjectMeta, Resource
 from vigil.model.common import (
     MetricTag,
     ResourceReference,
@@ -90,6 +90,27 @@ class CheckConfig(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "CheckConfig"
     PLURAL: ClassVar[str] = "checks"
     FIELD_PREFIX: ClassVar[str] = "check"
+    CLI_NAME: ClassVar[str] = "check"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Command", "command"),
+        ("Interval", "interval"),
+        ("Cron", "cron"),
+        ("Timeout", "timeout"),
+        ("TTL", "ttl"),
+        ("Subscriptions", "subscriptions"),
+        ("Handlers", "handlers"),
+        ("Assets", "runtime_assets"),
+        ("Hooks", "@check_hooks"),
+        ("Publish?", "publish"),
+        ("Stdin?", "stdin"),
+        ("Metric Format", "output_metric_format"),
+        ("Metric Handlers", "output_metric_handlers"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
+    DEFAULT_ACCESS: ClassVar[Access] = "edit"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
+    SUBRESOURCES: ClassVar[tuple[str, ...]] = ("hooks", "execute")
 
     command: str = ""
     handlers: list[str] = shown_list()

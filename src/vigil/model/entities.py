@@ -12,7 +12,7 @@ from typing import ClassVar, Self
 
 import msgspec
 
-from vigil.model.base import ObjectMeta, Resource
+from vigil.model.base import Access, Columns, ObjectMeta, Resource
 from vigil.model.meta import (
     Int64,
     check_name,
@@ -80,6 +80,17 @@ class Entity(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "Entity"
     PLURAL: ClassVar[str] = "entities"
     FIELD_PREFIX: ClassVar[str] = "entity"
+    CLI_NAME: ClassVar[str] = "entity"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("ID", "@name"),
+        ("Class", "entity_class"),
+        ("OS", "system.os"),
+        ("Subscriptions", "subscriptions"),
+        ("Last Seen", "@time:last_seen"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
+    DEFAULT_ACCESS: ClassVar[Access] = "edit"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
 
     entity_class: str = shown(str)
     system: System = msgspec.field(default_factory=System)

@@ -16,7 +16,7 @@ from typing import ClassVar, Self
 import msgspec
 
 from vigil.errors import InvalidArgument
-from vigil.model.base import ObjectMeta, Resource
+from vigil.model.base import Access, Columns, ObjectMeta, Resource
 from vigil.model.checks import Check, validate_pipeline_refs
 from vigil.model.common import MetricTag, ResourceReference
 from vigil.model.entities import Entity
@@ -39,6 +39,19 @@ class Event(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "Event"
     PLURAL: ClassVar[str] = "events"
     FIELD_PREFIX: ClassVar[str] = "event"
+    CLI_NAME: ClassVar[str] = "event"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Entity", "entity.metadata.name"),
+        ("Check", "check.metadata.name"),
+        ("Output", "@event_output"),
+        ("Status", "check.status"),
+        ("Silenced", "@event_silenced"),
+        ("Timestamp", "@time:timestamp"),
+        ("UUID", "id"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
+    DEFAULT_ACCESS: ClassVar[Access] = "edit"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
 
     check: Check | None = None
     entity: Entity | None = None

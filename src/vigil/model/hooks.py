@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import msgspec
 
-from vigil.model.base import ObjectMeta, Resource
+from vigil.model.base import Access, Columns, ObjectMeta, Resource
 from vigil.model.meta import (
     Int64,
     UInt32,
@@ -30,6 +30,16 @@ class HookConfig(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "HookConfig"
     PLURAL: ClassVar[str] = "hooks"
     FIELD_PREFIX: ClassVar[str] = "hook"
+    CLI_NAME: ClassVar[str] = "hook"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Command", "command"),
+        ("Timeout", "timeout"),
+        ("Stdin?", "stdin"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
+    DEFAULT_ACCESS: ClassVar[Access] = "edit"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
 
     metadata: ObjectMeta = new_meta()
     command: str = ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from vigil.model.base import Resource
+from vigil.model.base import Access, Columns, Resource
 from vigil.model.meta import check_name, shown
 
 
@@ -13,6 +13,10 @@ class Namespace(Resource, kw_only=True):
     PLURAL: ClassVar[str] = "namespaces"
     NAMESPACED: ClassVar[bool] = False
     FIELD_PREFIX: ClassVar[str] = "namespace"
+    CLI_NAME: ClassVar[str] = "namespace"
+    CLI_COLUMNS: ClassVar[Columns] = (("Name", "name"),)
+    DEFAULT_ACCESS: ClassVar[Access] = "read"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
 
     name: str = shown(str)
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import msgspec
 
-from vigil.model.base import ObjectMeta, Resource
+from vigil.model.base import Access, Columns, ObjectMeta, Resource
 from vigil.model.common import (
     ResourceReference,
     Secret,
@@ -36,6 +36,15 @@ class EventFilter(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "EventFilter"
     PLURAL: ClassVar[str] = "filters"
     FIELD_PREFIX: ClassVar[str] = "filter"
+    CLI_NAME: ClassVar[str] = "filter"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Action", "action"),
+        ("Expressions", "@expressions"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
+    DEFAULT_ACCESS: ClassVar[Access] = "edit"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
 
     metadata: ObjectMeta = new_meta()
     action: str = ""
@@ -65,6 +74,16 @@ class Mutator(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "Mutator"
     PLURAL: ClassVar[str] = "mutators"
     FIELD_PREFIX: ClassVar[str] = "mutator"
+    CLI_NAME: ClassVar[str] = "mutator"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Command", "command"),
+        ("Environment Variables", "env_vars"),
+        ("Assets", "runtime_assets"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
+    DEFAULT_ACCESS: ClassVar[Access] = "edit"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
 
     metadata: ObjectMeta = new_meta()
     command: str = ""
@@ -100,6 +119,20 @@ class Handler(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "Handler"
     PLURAL: ClassVar[str] = "handlers"
     FIELD_PREFIX: ClassVar[str] = "handler"
+    CLI_NAME: ClassVar[str] = "handler"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Type", "type"),
+        ("Timeout", "timeout"),
+        ("Filters", "filters"),
+        ("Mutator", "mutator"),
+        ("Execute", "@handler_execute"),
+        ("Environment Variables", "env_vars"),
+        ("Assets", "runtime_assets"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
+    DEFAULT_ACCESS: ClassVar[Access] = "edit"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
 
     metadata: ObjectMeta = new_meta()
     type: str = ""
@@ -186,6 +219,12 @@ class Pipeline(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "Pipeline"
     PLURAL: ClassVar[str] = "pipelines"
     FIELD_PREFIX: ClassVar[str] = "pipeline"
+    CLI_NAME: ClassVar[str] = "pipeline"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Workflows", "@workflows"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
 
     metadata: ObjectMeta = new_meta()
     workflows: list[PipelineWorkflow] | None = shown_none()

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import msgspec
 
-from vigil.model.base import ObjectMeta, Resource
+from vigil.model.base import Access, Columns, ObjectMeta, Resource
 from vigil.model.meta import (
     check_subscription_name,
     fail,
@@ -98,6 +98,12 @@ class Role(_RoleBase, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "Role"
     PLURAL: ClassVar[str] = "roles"
     FIELD_PREFIX: ClassVar[str] = "role"
+    CLI_NAME: ClassVar[str] = "role"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Rules", "@rule_count"),
+    )
+    DEFAULT_ACCESS: ClassVar[Access] = "admin"
 
     def validate(self) -> None:
         check_subscription_name("role", self.metadata.name)
@@ -110,6 +116,11 @@ class ClusterRole(_RoleBase, kw_only=True, omit_defaults=True):
     PLURAL: ClassVar[str] = "clusterroles"
     NAMESPACED: ClassVar[bool] = False
     FIELD_PREFIX: ClassVar[str] = "clusterrole"
+    CLI_NAME: ClassVar[str] = "cluster-role"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Rules", "@rule_count"),
+    )
 
     def validate(self) -> None:
         check_subscription_name("cluster role", self.metadata.name)
@@ -155,6 +166,14 @@ class RoleBinding(_BindingBase, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "RoleBinding"
     PLURAL: ClassVar[str] = "rolebindings"
     FIELD_PREFIX: ClassVar[str] = "rolebinding"
+    CLI_NAME: ClassVar[str] = "role-binding"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Role Ref", "@role_ref"),
+        ("Users", "@subjects:User"),
+        ("Groups", "@subjects:Group"),
+    )
+    DEFAULT_ACCESS: ClassVar[Access] = "admin"
     ROLE_TYPES: ClassVar[tuple[str, ...]] = ("Role", "ClusterRole")
 
     def validate(self) -> None:
@@ -168,6 +187,13 @@ class ClusterRoleBinding(_BindingBase, kw_only=True, omit_defaults=True):
     PLURAL: ClassVar[str] = "clusterrolebindings"
     NAMESPACED: ClassVar[bool] = False
     FIELD_PREFIX: ClassVar[str] = "clusterrolebinding"
+    CLI_NAME: ClassVar[str] = "cluster-role-binding"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Role Ref", "@role_ref"),
+        ("Users", "@subjects:User"),
+        ("Groups", "@subjects:Group"),
+    )
     ROLE_TYPES: ClassVar[tuple[str, ...]] = ("ClusterRole",)
 
     def validate(self) -> None:

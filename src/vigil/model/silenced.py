@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from vigil.errors import InvalidArgument
-from vigil.model.base import ObjectMeta, Resource
+from vigil.model.base import Access, Columns, ObjectMeta, Resource
 from vigil.model.meta import (
     Int64,
     fail,
@@ -30,6 +30,21 @@ class Silenced(Resource, kw_only=True, omit_defaults=True):
     TYPE: ClassVar[str] = "Silenced"
     PLURAL: ClassVar[str] = "silenced"
     FIELD_PREFIX: ClassVar[str] = "silenced"
+    CLI_NAME: ClassVar[str] = "silenced"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Subscription", "subscription"),
+        ("Check", "check"),
+        ("Begin", "@time:begin"),
+        ("Expire", "@expire"),
+        ("ExpireOnResolve", "expire_on_resolve"),
+        ("Creator", "creator"),
+        ("Reason", "reason"),
+    )
+    NAMESPACE_CONTENT: ClassVar[bool] = True
+    DEFAULT_ACCESS: ClassVar[Access] = "edit"
+    REVEALS_NAMESPACES: ClassVar[bool] = True
+    SUBRESOURCES: ClassVar[tuple[str, ...]] = ("subscriptions", "checks")
 
     metadata: ObjectMeta = new_meta()
     expire: Int64 = shown(int)

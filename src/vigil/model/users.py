@@ -13,7 +13,7 @@ from typing import ClassVar, Self
 import bcrypt
 import msgspec
 
-from vigil.model.base import ObjectMeta, Resource
+from vigil.model.base import Columns, ObjectMeta, Resource
 from vigil.model.meta import (
     Int64,
     fail,
@@ -46,6 +46,19 @@ class User(Resource, kw_only=True, omit_defaults=True):
     PLURAL: ClassVar[str] = "users"
     NAMESPACED: ClassVar[bool] = False
     FIELD_PREFIX: ClassVar[str] = "user"
+    CLI_NAME: ClassVar[str] = "user"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Username", "username"),
+        ("Groups", "groups"),
+        ("Enabled", "@enabled"),
+    )
+    SUBRESOURCES: ClassVar[tuple[str, ...]] = (
+        "reinstate",
+        "groups",
+        "password",
+        "change_password",
+        "reset_password",
+    )
 
     username: str = ""
     password: str = ""
@@ -101,6 +114,13 @@ class APIKey(Resource, kw_only=True, omit_defaults=True):
     PLURAL: ClassVar[str] = "apikeys"
     NAMESPACED: ClassVar[bool] = False
     FIELD_PREFIX: ClassVar[str] = "api_key"
+    CLI_NAME: ClassVar[str] = "api-key"
+    CLI_COLUMNS: ClassVar[Columns] = (
+        ("Name", "@name"),
+        ("Username", "username"),
+        ("Created At", "@time:created_at"),
+    )
+    CLI_CREATABLE: ClassVar[bool] = False
 
     metadata: ObjectMeta = new_meta()
     username: str = ""

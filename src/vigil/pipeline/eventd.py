@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -25,7 +25,8 @@ from vigil.errors import AlreadyExists, InvalidArgument, PreconditionFailed
 from vigil.locks import KeyedLocks
 from vigil.model.entities import Entity
 from vigil.model.events import Event
-from vigil.pipeline import keepalive as ka
+from vigil.model.silenced import Silenced
+from vigil.pipeline import deadlines as dl
 from vigil.pipeline.ids import new_event_id
 from vigil.pipeline.silencing import resolved_expire_on_resolve, silenced_by
 from vigil.pipeline.state import apply_check_result, storage_form
@@ -37,9 +38,9 @@ log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 OnStored = Callable[[Doc], object]
 
-EVENTS = "events"
-ENTITIES = "entities"
-SILENCED = "silenced"
+EVENTS = Event.PLURAL
+ENTITIES = Entity.PLURAL
+SILENCED = Silenced.PLURAL
 SILENCES_CHANNEL = "vigil_silenced"
 # How long a namespace's silences are served from memory when no change was announced;
 # writes through any backend announce themselves (``silences_changed``), so this only bounds
@@ -48,6 +49,16 @@ SILENCES_TTL = 1.0
 AGENT_CLASS = "agent"
 PROXY_CLASS = "proxy"
 WRITE_ATTEMPTS = 10  # a lost race on the entity or the event is retried with fresh reads
+
+
+class KeepaliveWatch(Protocol):
+    async def receive(self, event: Doc, namespace: str) -> Doc: ...
+
+    async def check_deadlines(self, now: float | None = None) -> int: ...
+
+
+class DeadlineWatch(Protocol):
+    async def check_deadlines(self, now: float | None = None) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,11 +218,18 @@ class EventProcessor:
         self.store = store
         self.settings = settings
         self.on_stored = on_stored
-        self.keepalives = ka.KeepaliveMonitor(store, self)
-        self.check_ttls = ka.CheckTTLMonitor(store, self)
+        # Wired at start-up (``watch_with``); until then keepalives are stored as plain events.
+        self.keepalives: KeepaliveWatch | None = None
+        self.check_ttls: DeadlineWatch | None = None
         self._locks = KeyedLocks()
         self._silences: dict[str, tuple[float, list[Doc]]] = {}
         self._listening = False
+
+    def watch_with(self, keepalives: KeepaliveWatch, check_ttls: DeadlineWatch) -> None:
+        """Start-up wiring: keepalives go to ``keepalives``; both monitors are run by the
+        periodic jobs (``vigil.pipeline.keepalive.wire`` builds them)."""
+        self.keepalives = keepalives
+        self.check_ttls = check_ttls
 
     # --- entry points ---------------------------------------------------------------------
     async def ingest(self, event: Doc, *, namespace: str, created_by: str | None = None) -> Doc:
@@ -233,7 +251,7 @@ class EventProcessor:
         if not isinstance(check, dict):
             self.emit(prepared)
             return prepared
-        if _name(check) == ka.KEEPALIVE:
+        if _name(check) == dl.KEEPALIVE and self.keepalives is not None:
             return await self.keepalives.receive(prepared, namespace)
         return await self.process(prepared, namespace)
 
@@ -272,13 +290,9 @@ class EventProcessor:
             log.exception("pipeline hand-off failed", extra={"event_id": event.get("id")})
 
     async def delete_entity_events(self, namespace: str, entity: str) -> int:
-        """Delete every stored event of ``entity`` (no pipeline traffic); return how many."""
-        records = await self.store.list(
-            ListQuery(EVENTS, namespace=namespace, name_prefix=f"{entity}/")
-        )
-        ops: list[Op] = [Delete(EVENTS, namespace, r.name, missing_ok=True) for r in records]
-        ops.append(Delete(ka.KIND, namespace, entity, missing_ok=True))
-        ops.extend(Delete(ka.TTL_KIND, namespace, r.name, missing_ok=True) for r in records)
+        """Delete every stored event of ``entity`` and its deadlines (no pipeline traffic);
+        return how many events went."""
+        ops, records = await dl.entity_removal_ops(self.store, namespace, entity, with_entity=False)
         await self.store.apply(ops)
         return len(records)
 
@@ -287,10 +301,10 @@ class EventProcessor:
         name = f"{entity}/{check}"
         ops: list[Op] = [
             Delete(EVENTS, namespace, name),
-            Delete(ka.TTL_KIND, namespace, name, missing_ok=True),
+            Delete(dl.TTL_KIND, namespace, name, missing_ok=True),
         ]
-        if check == ka.KEEPALIVE:
-            ops.append(Delete(ka.KIND, namespace, entity, missing_ok=True))
+        if check == dl.KEEPALIVE:
+            ops.append(Delete(dl.KIND, namespace, entity, missing_ok=True))
         await self.store.apply(ops)
 
     # --- one commit -----------------------------------------------------------------------
@@ -329,7 +343,7 @@ class EventProcessor:
         # Conditional on the event read above: a concurrent result for the same check (on
         # another backend sharing the store) makes this attempt fail and retry on fresh reads.
         ops.append(event_put(namespace, storage_form(merged), previous_revision))
-        ops.extend(ka.check_ttl_ops(namespace, merged, previous, now, clock))
+        ops.extend(dl.check_ttl_ops(namespace, merged, previous, now, clock))
         await self.store.apply(ops)
         if expired:
             await self.silences_changed()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from vigil.model.pipeline import EventFilter
 from vigil.pipeline import js
 from vigil.pipeline.adapters import AdapterRegistry, Event, FilterError, Ref, RunContext
 
@@ -74,7 +75,7 @@ class StoredFilter:
         return ref.is_core(EVENT_FILTER)
 
     async def run(self, ref: Ref, event: Event, ctx: RunContext) -> bool:
-        stored = ref.resource or await ctx.fetch("filters", ref.name)
+        stored = ref.resource or await ctx.fetch(EventFilter.PLURAL, ref.name)
         if stored is None:
             raise FilterError(f"filter {ref.name!r} does not exist")
         action = stored.get("action")

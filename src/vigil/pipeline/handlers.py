@@ -14,6 +14,7 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from vigil.model.pipeline import Handler
 from vigil.pipeline.adapters import (
     AdapterRegistry,
     Event,
@@ -136,7 +137,7 @@ class StoredHandler:
         return ref.is_core(HANDLER)
 
     async def run(self, ref: Ref, event: Event, payload: bytes, ctx: RunContext) -> HandlerResult:
-        handler = ref.resource or await ctx.fetch("handlers", ref.name)
+        handler = ref.resource or await ctx.fetch(Handler.PLURAL, ref.name)
         if handler is None:
             ctx.log.error("handler not found, skipping handler execution: handler=%s", ref.name)
             return HandlerResult("unknown", False)

@@ -82,14 +82,23 @@ class PeriodicJobs:
             ),
             KEEPALIVE: (
                 self.settings.keepalive_check_interval,
-                self.processor.keepalives.check_deadlines,
+                self._check_keepalives,
             ),
             CHECK_TTL: (
                 self.settings.keepalive_check_interval,
-                self.processor.check_ttls.check_deadlines,
+                self._check_ttls,
             ),
             **self.extra,
         }
+
+    # The monitors are wired into the processor at start-up; unwired, nothing is watched.
+    async def _check_keepalives(self) -> int:
+        watch = self.processor.keepalives
+        return 0 if watch is None else await watch.check_deadlines()
+
+    async def _check_ttls(self) -> int:
+        watch = self.processor.check_ttls
+        return 0 if watch is None else await watch.check_deadlines()
 
     async def start(self) -> None:
         if self._tasks:

@@ -18,28 +18,63 @@ import contextlib
 import copy
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
 
 from vigil.errors import PreconditionFailed
+from vigil.model.entities import Entity
+from vigil.model.events import Event
+from vigil.pipeline.deadlines import (
+    BURIAL,
+    KEEPALIVE,
+    KIND,
+    TTL_KIND,
+    deadline_record,
+    entity_removal_ops,
+    is_due,
+    record_put,
+)
 from vigil.pipeline.ids import new_event_id
 from vigil.store.base import Delete, ListQuery, Op, Put, Record, Store
-
-if TYPE_CHECKING:
-    from vigil.pipeline.eventd import EventProcessor
 
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
+__all__ = [
+    "KIND",
+    "TTL_KIND",
+    "CheckTTLMonitor",
+    "EventSink",
+    "KeepaliveMonitor",
+    "Monitors",
+    "wire",
+]
 
-KEEPALIVE = "keepalive"
-KIND = "_keepalives"  # (namespace, entity name) -> deadline record
-TTL_KIND = "_check_ttls"  # (namespace, "<entity>/<check>") -> deadline record
+
+class EventSink(Protocol):
+    """What the monitors need of the event processor: store-and-emit, and emit alone."""
+
+    async def process(
+        self,
+        event: Doc,
+        namespace: str,
+        *,
+        last_seen: int | None = None,
+        extra_ops: Sequence[Op] = (),
+        silence: bool = True,
+        retry: bool = True,
+        now: int | None = None,
+    ) -> Doc: ...
+
+    def emit(self, event: Doc) -> None: ...
+
+
 DEFAULT_TIMEOUT = 120
 DEFAULT_HANDLERS = ["keepalive"]
-BURIAL = -1  # a keepalive with this timestamp stops monitoring the entity
 DEREGISTERING_OUTPUT = "Resolving due to entity deregistering"
 
 
@@ -140,47 +175,13 @@ def deregistration_event(entity: Doc, namespace: str, now: int) -> Doc | None:
     }
 
 
-def deadline_record(
-    entity: str, timeout: int, ttl: int, last_seen: int, deadline: int, due: float | None = None
-) -> Doc:
-    """``deadline`` in whole seconds (what reads show); ``due`` the exact instant it passes."""
-    return {
-        "entity": entity,
-        "timeout": timeout,
-        "ttl": ttl,
-        "last_seen": last_seen,
-        "deadline": deadline,
-        "due": float(deadline) if due is None else due,
-    }
-
-
-def is_due(record: Doc, clock: float) -> bool:
-    """Whether a deadline record has passed at ``clock``.
-
-    ``due`` is sub-second: comparing whole seconds would fire up to a second early (a 1 s
-    timeout armed at x.9 would pass at x+1.0).
-    """
-    due = record.get("due")
-    if due is None:
-        due = record.get("deadline") or 0
-    return float(due) <= clock
-
-
-def record_put(namespace: str, record: Doc, if_revision: int | None = None) -> Put:
-    value = msgspec.json.encode(record)
-    return Put(KIND, namespace, str(record["entity"]), value, if_revision=if_revision)
-
-
 class KeepaliveMonitor:
     """Refreshes deadlines on keepalives and acts on missed ones (``check_deadlines``)."""
 
-    def __init__(self, store: Store, processor: EventProcessor) -> None:
+    def __init__(self, store: Store, processor: EventSink, scheduler: str) -> None:
         self.store = store
         self.processor = processor
-
-    @property
-    def scheduler(self) -> str:
-        return "postgres" if self.processor.settings.store == "postgres" else "etcd"
+        self.scheduler = scheduler  # shown in failing keepalives, as Sensu names its store
 
     async def receive(self, event: Doc, namespace: str) -> Doc:
         """Handle a received keepalive: refresh the deadline, store the OK keepalive event."""
@@ -227,8 +228,8 @@ class KeepaliveMonitor:
     async def _missed(self, record: Record, doc: Doc, clock: float) -> int:
         namespace, name = record.namespace, record.name
         now = int(clock)
-        entity_rec = await self.store.get("entities", namespace, name)
-        event_rec = await self.store.get("events", namespace, f"{name}/{KEEPALIVE}")
+        entity_rec = await self.store.get(Entity.PLURAL, namespace, name)
+        event_rec = await self.store.get(Event.PLURAL, namespace, f"{name}/{KEEPALIVE}")
         if entity_rec is None or event_rec is None:  # nothing left to watch
             await self._drop(record)
             return 0
@@ -260,14 +261,10 @@ class KeepaliveMonitor:
 
     async def deregister(self, namespace: str, entity: Doc, record: Record | None = None) -> None:
         """Remove the entity and its events, then tell the pipeline (resolutions, handler)."""
-        name = _name(entity)
-        events = await self.store.list(
-            ListQuery("events", namespace=namespace, name_prefix=f"{name}/")
-        )
-        ops: list[Op] = [Delete("events", namespace, r.name, missing_ok=True) for r in events]
-        ops.append(Delete("entities", namespace, name, missing_ok=True))
         revision = record.revision if record is not None else None
-        ops.append(Delete(KIND, namespace, name, revision, missing_ok=True))
+        ops, events = await entity_removal_ops(
+            self.store, namespace, _name(entity), keepalive_revision=revision
+        )
         await self.store.apply(ops)
         for stored in events:
             self.processor.emit(resolution_copy(msgspec.json.decode(stored.value)))
@@ -277,36 +274,6 @@ class KeepaliveMonitor:
 
 
 # --- check TTLs ---------------------------------------------------------------------------
-def check_ttl_ops(
-    namespace: str, event: Doc, previous: Doc | None, now: int, clock: float | None = None
-) -> list[Op]:
-    """The TTL record writes that go with storing ``event`` (armed, re-armed or dropped).
-
-    ``clock`` is the exact time of the write (``now`` when not given), so the deadline is
-    not rounded down to the second.
-    """
-    check = event["check"]
-    name = f"{_name(event['entity'])}/{_name(check)}"
-    ttl = int(check.get("ttl") or 0)
-    if _name(check) == KEEPALIVE:
-        return []
-    if ttl > 0 and not _round_robin_agent(event):
-        due = (float(now) if clock is None else clock) + ttl
-        record = {"name": name, "ttl": ttl, "deadline": now + ttl, "due": due}
-        return [Put(TTL_KIND, namespace, name, msgspec.json.encode(record))]
-    previous_ttl = int(((previous or {}).get("check") or {}).get("ttl") or 0)
-    if previous_ttl > 0 or ttl == BURIAL:
-        return [Delete(TTL_KIND, namespace, name, missing_ok=True)]
-    return []
-
-
-def _round_robin_agent(event: Doc) -> bool:
-    """Sensu keys round-robin TTLs without the entity and does not support them."""
-    return bool(event["check"].get("round_robin")) and event["entity"].get("entity_class") != (
-        "proxy"
-    )
-
-
 def ttl_failure_event(stored: Doc, now: int) -> Doc:
     """The synthetic result for a check whose TTL passed: status 1, failing, executed now."""
     event = copy.deepcopy(stored)
@@ -321,7 +288,7 @@ def ttl_failure_event(stored: Doc, now: int) -> Doc:
 class CheckTTLMonitor:
     """Acts on check results that stopped arriving (``check_deadlines``)."""
 
-    def __init__(self, store: Store, processor: EventProcessor) -> None:
+    def __init__(self, store: Store, processor: EventSink) -> None:
         self.store = store
         self.processor = processor
 
@@ -341,9 +308,9 @@ class CheckTTLMonitor:
     async def _expired(self, record: Record, now: int) -> int:
         namespace, name = record.namespace, record.name
         entity_name = name.partition("/")[0]
-        event_rec = await self.store.get("events", namespace, name)
-        entity_rec = await self.store.get("entities", namespace, entity_name)
-        alive = await self.store.get("events", namespace, f"{entity_name}/{KEEPALIVE}")
+        event_rec = await self.store.get(Event.PLURAL, namespace, name)
+        entity_rec = await self.store.get(Entity.PLURAL, namespace, entity_name)
+        alive = await self.store.get(Event.PLURAL, namespace, f"{entity_name}/{KEEPALIVE}")
         dead = alive is not None and int(msgspec.json.decode(alive.value)["check"]["status"]) > 0
         if event_rec is None or entity_rec is None or dead:
             op = Delete(TTL_KIND, namespace, name, record.revision, missing_ok=True)
@@ -359,3 +326,17 @@ class CheckTTLMonitor:
         except PreconditionFailed:
             return 0  # a fresh result arrived meanwhile
         return 1
+
+
+def wire(store: Store, processor: EventSink, scheduler: str) -> Monitors:
+    """Start-up wiring: the monitors act through the processor's narrow ``EventSink`` side
+    (the processor takes them back with ``watch_with``); neither module imports the other."""
+    return Monitors(
+        KeepaliveMonitor(store, processor, scheduler), CheckTTLMonitor(store, processor)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Monitors:
+    keepalives: KeepaliveMonitor
+    check_ttls: CheckTTLMonitor

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from vigil.model.pipeline import Mutator
 from vigil.pipeline import js
 from vigil.pipeline.adapters import AdapterRegistry, Event, MutatorError, Ref, RunContext
 from vigil.pipeline.commands import run_command
@@ -56,7 +57,7 @@ class StoredMutator:
         return ref.is_core(MUTATOR)
 
     async def run(self, ref: Ref, event: Event, ctx: RunContext) -> bytes:
-        mutator = ref.resource or await ctx.fetch("mutators", ref.name)
+        mutator = ref.resource or await ctx.fetch(Mutator.PLURAL, ref.name)
         if mutator is None:
             raise MutatorError(f'mutator "{ref.name}" does not exist')
         kind = mutator.get("type") or "pipe"

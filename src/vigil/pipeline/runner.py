@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from vigil.model.entities import DEFAULT_REDACT, redact_map
+from vigil.model.pipeline import Handler, Pipeline
 from vigil.pipeline import filters, handlers, js, mutators
 from vigil.pipeline.adapters import (
     AdapterRegistry,
@@ -228,7 +229,7 @@ class PipelineRunner:
             return await self._legacy_workflows(event, ctx)
         if not ref.is_core("Pipeline"):
             raise UnsupportedPipeline(f"no pipeline adapter supports {ref}")
-        pipeline = await ctx.fetch("pipelines", ref.name)
+        pipeline = await ctx.fetch(Pipeline.PLURAL, ref.name)
         if pipeline is None:
             raise PipelineError(f"pipeline {ref.name!r} does not exist")
         workflows = [
@@ -257,7 +258,7 @@ class PipelineRunner:
         ctx: RunContext,
     ) -> None:
         for name in names:
-            handler = await ctx.fetch("handlers", name)
+            handler = await ctx.fetch(Handler.PLURAL, name)
             if handler is None:
                 if path:
                     ctx.log.error(

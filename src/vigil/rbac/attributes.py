@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vigil.auth.identity import Identity
+from vigil.model.events import Event
+from vigil.model.silenced import Silenced
+from vigil.model.users import User
 
 LOCAL_SELF_USER = "localselfuser"
 
@@ -39,9 +42,9 @@ class Attributes:
 
 
 def _name(resource: str, params: Mapping[str, str]) -> str:
-    if resource == "events" and params.get("entity") and params.get("check"):
+    if resource == Event.PLURAL and params.get("entity") and params.get("check"):
         return f"{params['entity']}/{params['check']}"
-    if resource == "silenced" and params.get("subresource") in _SILENCED_LOOKUPS:
+    if resource == Silenced.PLURAL and params.get("subresource") in _SILENCED_LOOKUPS:
         value = params.get("value") or params.get("subscription") or params.get("check") or ""
         return f"{params['subresource']}/{value}" if value else ""
     return params.get("name", "")
@@ -59,13 +62,13 @@ def attributes_for(method: str, path_params: Mapping[str, str], identity: Identi
     resource = path_params.get("resource", "")
     name = _name(resource, path_params)
     subresource = path_params.get("subresource", "")
-    if verb == "get" and (not name or (resource == "events" and not path_params.get("check"))):
+    if verb == "get" and (not name or (resource == Event.PLURAL and not path_params.get("check"))):
         verb = "list"
-        if resource == "events":
+        if resource == Event.PLURAL:
             name = ""
     reads_self = method.upper() in ("GET", "HEAD") and not subresource
     if (
-        resource == "users"
+        resource == User.PLURAL
         and name
         and name == identity.username
         and (reads_self or subresource in _SELF_SUBRESOURCES)

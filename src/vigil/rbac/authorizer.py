@@ -25,6 +25,10 @@ import orjson
 
 from vigil.auth.identity import Identity
 from vigil.errors import Forbidden
+from vigil.model.base import Resource
+from vigil.model.namespaces import Namespace
+from vigil.model.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
+from vigil.model.registry import kinds_where
 from vigil.rbac.attributes import Attributes
 from vigil.rbac.rules import Binding, Rule, rules_of
 from vigil.store.base import ListQuery, Store
@@ -32,11 +36,6 @@ from vigil.store.base import ListQuery, Store
 log = logging.getLogger("vigil.rbac")
 
 CHANNEL = "vigil_rbac"
-# A cluster-wide rule that may get any of these lets its holder see every namespace.
-_NAMESPACED_VIEW = (
-    "namespaces", "assets", "checks", "entities", "events", "filters", "handlers", "hooks",
-    "mutators", "silenced",
-)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -62,7 +61,8 @@ class Snapshot:
         raise Forbidden(f"unsupported role reference type: {binding.role_type}")
 
 
-RBAC_KINDS = ("clusterrolebindings", "clusterroles", "rolebindings", "roles")
+_RBAC_TYPES = (ClusterRoleBinding, ClusterRole, RoleBinding, Role)
+RBAC_KINDS = tuple(cls.PLURAL for cls in _RBAC_TYPES)
 
 
 def snapshot_of(objects: Iterable[tuple[str, str, Mapping[str, Any]]]) -> Snapshot:
@@ -73,13 +73,13 @@ def snapshot_of(objects: Iterable[tuple[str, str, Mapping[str, Any]]]) -> Snapsh
     all_bindings: list[Binding] = []
     for kind, namespace, value in objects:
         name = str((value.get("metadata") or {}).get("name", ""))
-        if kind == "clusterrolebindings":
+        if kind == ClusterRoleBinding.PLURAL:
             cluster_bindings.append(Binding.from_json(value))
-        elif kind == "clusterroles":
+        elif kind == ClusterRole.PLURAL:
             snap.cluster_roles[name] = rules_of(value)
-        elif kind == "rolebindings":
+        elif kind == RoleBinding.PLURAL:
             all_bindings.append(Binding.from_json(value, namespace))
-        elif kind == "roles":
+        elif kind == Role.PLURAL:
             snap.roles[(namespace, name)] = rules_of(value)
     snap.cluster_bindings = tuple(cluster_bindings)
     snap.all_bindings = tuple(all_bindings)
@@ -92,8 +92,9 @@ def snapshot_of(objects: Iterable[tuple[str, str, Mapping[str, Any]]]) -> Snapsh
 
 async def load_snapshot(store: Store) -> Snapshot:
     objects: list[tuple[str, str, Mapping[str, Any]]] = []
-    for kind in RBAC_KINDS:
-        namespace = "" if kind.startswith("cluster") else None
+    for cls in _RBAC_TYPES:
+        kind = cls.PLURAL
+        namespace = None if cls.NAMESPACED else ""
         for record in await store.list(ListQuery(kind=kind, namespace=namespace)):
             value = orjson.loads(record.value)
             if isinstance(value, dict):
@@ -106,7 +107,7 @@ def decide(snap: Snapshot, attrs: Attributes) -> None:
     for binding in snap.cluster_bindings:
         if binding.matches(attrs.identity) and _any_allows(snap.rules(binding), attrs):
             return
-    if not attrs.namespace and attrs.resource != "namespaces":
+    if not attrs.namespace and attrs.resource != Namespace.PLURAL:
         raise Forbidden()
     # A cluster-wide "namespaces" request also visits the bindings of every namespace.
     bindings = snap.bindings.get(attrs.namespace, ()) if attrs.namespace else snap.all_bindings
@@ -120,6 +121,10 @@ def _any_allows(rules: tuple[Rule, ...], attrs: Attributes) -> bool:
     return any(rule.allows(attrs.verb, attrs.resource, attrs.name) for rule in rules)
 
 
+def _reveals(cls: type[Resource]) -> bool:
+    return cls.REVEALS_NAMESPACES
+
+
 def visible(snap: Snapshot, identity: Identity, namespaces: Sequence[str]) -> list[str]:
     """The namespaces ``identity`` may see, in the order of ``namespaces`` (all of them)."""
     existing = set(namespaces)
@@ -130,9 +135,9 @@ def visible(snap: Snapshot, identity: Identity, namespaces: Sequence[str]) -> li
         for rule in _rules_or_none(snap, binding):
             if not rule.allows_verb("get"):
                 continue
-            if rule.allows_resource("namespaces") and rule.resource_names:
+            if rule.allows_resource(Namespace.PLURAL) and rule.resource_names:
                 seen |= rule.resource_names & existing
-            elif any(rule.allows_resource(r) for r in _NAMESPACED_VIEW):
+            elif any(rule.allows_resource(r) for r in kinds_where(_reveals)):
                 return list(namespaces)
     for binding in snap.all_bindings:
         if (
@@ -170,7 +175,7 @@ class Authorizer:
     async def visible_namespaces(self, identity: Identity) -> list[str]:
         """For ``GET /namespaces``. None visible is ``[]`` (Sensu answers 500
         ``request unauthorized``; an empty list is what the caller may see)."""
-        records = await self._store.list(ListQuery(kind="namespaces", namespace=""))
+        records = await self._store.list(ListQuery(kind=Namespace.PLURAL, namespace=""))
         return visible(await self.snapshot(), identity, [r.name for r in records])
 
     async def snapshot(self) -> Snapshot:

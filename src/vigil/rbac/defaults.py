@@ -15,7 +15,13 @@ import orjson
 
 from vigil.auth.passwords import hash_password_sync
 from vigil.auth.tokens import CONFIG, SECRET_NAME, new_secret_value
-from vigil.model.registry import REGISTRY
+from vigil.model.base import Access
+from vigil.model.events import Event
+from vigil.model.namespaces import Namespace
+from vigil.model.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
+from vigil.model.registry import REGISTRY, kinds_where
+from vigil.model.users import APIKey, User
+from vigil.rbac.attributes import LOCAL_SELF_USER
 from vigil.store.base import Key, Put
 from vigil.store.objects import put_of
 
@@ -25,9 +31,6 @@ AGENT_PASSWORD = "P@ssw0rd!"
 ADMIN_GROUP = "cluster-admins"
 AGENTS_GROUP = "system:agents"
 PIPELINE = "system:pipeline"
-
-_VIEWABLE = ["assets", "checks", "entities", "events", "filters", "handlers", "hooks",
-             "mutators", "silenced"]  # fmt: skip
 
 JSON = dict[str, Any]
 
@@ -50,17 +53,25 @@ def _binding(name: str, role_type: str, role: str, group: str, namespace: str = 
     }
 
 
-CLUSTER_ROLES: dict[str, list[JSON]] = {
-    "cluster-admin": [_rule(["*"], ["*"])],
-    "admin": [
-        _rule(["*"], [*_VIEWABLE, "roles", "rolebindings"]),
-        _rule(["get", "list"], ["namespaces"]),
-    ],
-    "edit": [_rule(["*"], list(_VIEWABLE)), _rule(["get", "list"], ["namespaces"])],
-    "view": [_rule(["get", "list"], [*_VIEWABLE, "namespaces"])],
-    "system:agent": [_rule(["*"], ["events"])],
-    "system:user": [_rule(["get", "update"], ["localselfuser"])],
-}
+def _granted(access: Access) -> list[str]:
+    return list(kinds_where(lambda cls: access == cls.DEFAULT_ACCESS))
+
+
+def cluster_roles() -> dict[str, list[JSON]]:
+    """The default cluster roles, their resources read from each kind's ``DEFAULT_ACCESS``."""
+    editable, admin_only, readable = _granted("edit"), _granted("admin"), _granted("read")
+    return {
+        "cluster-admin": [_rule(["*"], ["*"])],
+        "admin": [
+            _rule(["*"], [*editable, *admin_only]),
+            _rule(["get", "list"], readable),
+        ],
+        "edit": [_rule(["*"], editable), _rule(["get", "list"], readable)],
+        "view": [_rule(["get", "list"], [*editable, *readable])],
+        "system:agent": [_rule(["*"], [Event.PLURAL])],
+        "system:user": [_rule(["get", "update"], [LOCAL_SELF_USER])],
+    }
+
 
 # binding name -> (cluster role, group)
 CLUSTER_ROLE_BINDINGS: dict[str, tuple[str, str]] = {
@@ -75,9 +86,9 @@ def namespace_objects(namespace: str) -> list[tuple[str, str, str, JSON]]:
     ``system:pipeline`` Role and RoleBinding the filter engine reads events with. Delete them
     with the namespace."""
     return [
-        ("roles", namespace, PIPELINE,
-         _role(PIPELINE, [_rule(["get", "list"], ["events"])], namespace)),
-        ("rolebindings", namespace, PIPELINE,
+        (Role.PLURAL, namespace, PIPELINE,
+         _role(PIPELINE, [_rule(["get", "list"], [Event.PLURAL])], namespace)),
+        (RoleBinding.PLURAL, namespace, PIPELINE,
          _binding(PIPELINE, "Role", PIPELINE, PIPELINE, namespace)),
     ]  # fmt: skip
 
@@ -104,17 +115,17 @@ def init_objects(
     Also holds ``_config/jwt_secret``: 32 random bytes that sign every token of the cluster.
     """
     objects: dict[Key, JSON] = {
-        ("namespaces", "", DEFAULT_NAMESPACE): {"name": DEFAULT_NAMESPACE},
+        (Namespace.PLURAL, "", DEFAULT_NAMESPACE): {"name": DEFAULT_NAMESPACE},
         **{(k, ns, n): body for k, ns, n, body in namespace_objects(DEFAULT_NAMESPACE)},
-        ("users", "", admin_username): _user(admin_username, admin_password, [ADMIN_GROUP]),
-        ("users", "", AGENT_USERNAME): _user(AGENT_USERNAME, agent_password, [AGENTS_GROUP]),
+        (User.PLURAL, "", admin_username): _user(admin_username, admin_password, [ADMIN_GROUP]),
+        (User.PLURAL, "", AGENT_USERNAME): _user(AGENT_USERNAME, agent_password, [AGENTS_GROUP]),
     }
-    for name, rules in CLUSTER_ROLES.items():
-        objects[("clusterroles", "", name)] = _role(name, rules)
+    for name, rules in cluster_roles().items():
+        objects[(ClusterRole.PLURAL, "", name)] = _role(name, rules)
     for name, (role, group) in CLUSTER_ROLE_BINDINGS.items():
-        objects[("clusterrolebindings", "", name)] = _binding(name, "ClusterRole", role, group)
+        objects[(ClusterRoleBinding.PLURAL, "", name)] = _binding(name, "ClusterRole", role, group)
     if admin_api_key:
-        objects[("apikeys", "", admin_api_key)] = {
+        objects[(APIKey.PLURAL, "", admin_api_key)] = {
             "metadata": {"name": admin_api_key, "created_by": admin_username},
             "username": admin_username,
             "created_at": int(time.time()) if now is None else now,
