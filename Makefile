@@ -15,7 +15,7 @@ VIGIL_CLUSTER_ADMIN_USERNAME ?= admin
 VIGIL_CLUSTER_ADMIN_PASSWORD ?= P@ssw0rd!
 export VIGIL_CLUSTER_ADMIN_USERNAME VIGIL_CLUSTER_ADMIN_PASSWORD
 
-.PHONY: install run run-agent test test-fast lint bench fuzz soak clean
+.PHONY: install run run-agent test test-fast lint bench wrk fuzz soak clean
 
 install: $(STAMP)
 
@@ -45,7 +45,7 @@ run-agent: install
 	@$(VENV)/bin/vigil-agent start --backend-url ws://$(AGENT_HOST):$(AGENT_PORT) \
 		--subscriptions $${SUBSCRIPTIONS:-linux} --cache-dir $(AGENT_CACHE)
 
-test: install lint
+test: install lint wrk
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: install
@@ -56,8 +56,12 @@ lint: install
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
-bench: install
-	$(PY) -m bench
+# wrk (the load generator of bench/wrk_bench.py) comes from Debian's packages.
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: install wrk
+	$(PY) -m bench $(BENCH_ARGS)
 
 # schemathesis against a live server from /api/openapi.json, far longer than in `make test`.
 fuzz: install

@@ -1,4 +1,6 @@
-"""``make bench``: every benchmark in quick mode, one after another."""
+"""``make bench``: Vigil against the bare ASGI baseline under wrk (``wrk_bench.py``, with
+the arguments given: ``make bench BENCH_ARGS=--quick``), then every other benchmark in its
+quick mode, one after another (``--wrk-only`` stops after the first)."""
 
 from __future__ import annotations
 
@@ -22,14 +24,18 @@ BENCHMARKS = [
 
 
 def main() -> int:
-    failed = 0
-    for script, args in BENCHMARKS:
+    args = sys.argv[1:]
+    wrk_only = "--wrk-only" in args
+    args = [a for a in args if a != "--wrk-only"]
+    print(f"== wrk_bench.py {' '.join(args)}", flush=True)
+    failed = subprocess.run([sys.executable, str(HERE / "wrk_bench.py"), *args]).returncode != 0
+    for script, quick in [] if wrk_only else BENCHMARKS:
         path = HERE / script
         if not path.exists():
             print(f"== {script}: not present, skipped", flush=True)
             continue
-        print(f"== {script} {' '.join(args)}", flush=True)
-        failed += subprocess.run([sys.executable, str(path), *args]).returncode != 0
+        print(f"== {script} {' '.join(quick)}", flush=True)
+        failed += subprocess.run([sys.executable, str(path), *quick]).returncode != 0
     return 1 if failed else 0
 
 

@@ -33,6 +33,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.agentd.sessions import AgentRegistry
     from vigil.api import openapi, routes
     from vigil.auth.services import build_auth
+    from vigil.membership import Membership
     from vigil.pipeline.eventd import EventProcessor
     from vigil.pipeline.jobs import PeriodicJobs
     from vigil.pipeline.keepalive import wire
@@ -75,6 +76,9 @@ def build_services(settings: Settings, store: Store) -> Services:
         events=events,
         pipeline=pipeline,
         jobs=PeriodicJobs(store, settings, events, extra={"session-purge": purge}),
+        membership=Membership(
+            store, settings.api_listen_address, settings.cluster_heartbeat_interval
+        ),
         router=router,
         openapi=openapi.document(router),
         agents=agents,
@@ -106,6 +110,10 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from vigil.api.tessen import store_default
+
+        await store_default(svc.store)
+        await svc.membership.start()
         await svc.pipeline.start()
         await svc.jobs.start()
         if svc.scheduler is not None:
@@ -113,6 +121,7 @@ def create_app(settings: Settings, store: Store, services: Services | None = Non
         try:
             yield
         finally:
+            await svc.membership.stop()
             if svc.scheduler is not None:
                 await svc.scheduler.stop()
             await svc.agents.close()

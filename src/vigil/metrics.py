@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import platform
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from vigil import SENSU_COMPAT_VERSION, __version__
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
@@ -11,6 +23,18 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        # The standard series every Prometheus exporter has (Sensu's Go client registers the
+        # Go equivalents): process_cpu_seconds_total, process_resident_memory_bytes, ...
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        # Like Sensu's sensu_go_build_info: constant 1, the facts in labels.
+        Gauge(
+            "vigil_build_info",
+            "Vigil build information",
+            ["version", "sensu_version", "python_version"],
+            registry=r,
+        ).labels(__version__, SENSU_COMPAT_VERSION, platform.python_version()).set(1)
         self.requests = Counter(
             "vigil_http_requests", "HTTP requests served", ["route", "method", "status"], registry=r
         )

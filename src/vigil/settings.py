@@ -50,13 +50,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("silence_expiry_interval", 1.0, "how often expired silences are removed, in s"),
     Setting(
         "default_silenced_expiry_time",
-        86400,
-        "seconds a silence lives when it gives no expiry (0 = forever)",
+        0,
+        "seconds a silence lives when it gives no expiry (0 = until deleted)",
     ),
     Setting(
         "max_silenced_expiry_time_allowed",
-        86400,
-        "longest a silence may last, in seconds (0 = no limit)",
+        0,
+        "longest a silence may last from its start, in seconds (0 = no limit)",
+    ),
+    Setting(
+        "cluster_heartbeat_interval",
+        5.0,
+        "how often a backend renews its cluster membership, in s (gone after 3 missed)",
     ),
     Setting("login_max_failures", 5, "failed /auth attempts per user and client before a pause"),
     Setting("login_lockout", 60.0, "seconds a user+client is refused after too many failures"),
@@ -119,8 +124,9 @@ class Settings:
     js_timeout: float = 1.0
     keepalive_check_interval: float = 1.0
     silence_expiry_interval: float = 1.0
-    default_silenced_expiry_time: int = 86400
-    max_silenced_expiry_time_allowed: int = 86400
+    default_silenced_expiry_time: int = 0
+    max_silenced_expiry_time_allowed: int = 0
+    cluster_heartbeat_interval: float = 5.0
     login_max_failures: int = 5
     login_lockout: float = 60.0
     login_client_max_failures: int = 20

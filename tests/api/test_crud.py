@@ -200,14 +200,24 @@ def test_unknown_routes_are_json_404(admin: httpx.Client, path: str) -> None:
     assert response.json()["code"] == 2
 
 
-def test_missing_namespace_is_404(admin: httpx.Client) -> None:
+def test_reads_in_a_missing_namespace_answer_like_sensu_writes_are_404(
+    admin: httpx.Client,
+) -> None:
+    """Sensu has no existence check on reads: a list is ``200 []``, an item 404."""
+    for kind in ("checks", "entities", "events", "silenced", "roles"):
+        listed = admin.get(f"{API}/namespaces/nowhere/{kind}")
+        assert listed.status_code == 200, listed.text
+        assert listed.json() == []
+    assert admin.get(f"{API}/namespaces/nowhere/events/web1").json() == []
+    assert admin.get(f"{API}/namespaces/nowhere/checks/x").status_code == 404
     for response in (
-        admin.get(f"{API}/namespaces/nowhere/checks"),
-        admin.get(f"{API}/namespaces/nowhere/checks/x"),
         admin.post(f"{API}/namespaces/nowhere/checks", json=body("checks", "x", "nowhere")),
+        admin.put(f"{API}/namespaces/nowhere/checks/x", json=body("checks", "x", "nowhere")),
+        admin.delete(f"{API}/namespaces/nowhere/checks/x"),
     ):
         assert response.status_code == 404, response.text
         assert "nowhere" in response.json()["message"]
+    assert admin.get(f"{API}/namespaces/nowhere/checks").json() == []  # nothing was written
 
 
 def test_wrong_method_is_405(admin: httpx.Client) -> None:

@@ -39,6 +39,27 @@ def test_metrics_count_requests(anon: httpx.Client, admin: httpx.Client) -> None
     assert 'vigil_store_operation_duration_seconds_count{operation="list"}' in text
 
 
+def test_metrics_carry_process_series_and_build_info(anon: httpx.Client) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families = {f.name: f for f in text_string_to_metric_families(anon.get("/metrics").text)}
+    for name in (
+        "process_cpu_seconds",
+        "process_resident_memory_bytes",
+        "process_virtual_memory_bytes",
+        "process_open_fds",
+        "process_max_fds",
+        "process_start_time_seconds",
+        "python_info",
+        "python_gc_collections",
+    ):
+        assert name in families, name
+    assert families["process_resident_memory_bytes"].samples[0].value > 0
+    (build,) = families["vigil_build_info"].samples
+    assert build.value == 1
+    assert build.labels["sensu_version"] == "6.12.0" and build.labels["version"]
+
+
 def test_api_needs_credentials(anon: httpx.Client) -> None:
     response = anon.get("/api/core/v2/namespaces/default/checks")
     assert response.status_code == 401

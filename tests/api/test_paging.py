@@ -250,3 +250,30 @@ def test_walk_during_churn_sees_every_stable_item_once(
         stop.set()
         worker.join()
     assert overlapped >= 5, "the writer did not run alongside the walks"
+
+
+@pytest.mark.parametrize("size", [6, 7, 9])  # chunk 3: exact multiples and a remainder
+def test_long_unpaged_lists_are_streamed_whole(
+    admin: httpx.Client, namespace: str, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """Past ``STREAM_CHUNK`` items an unpaged list is streamed; it holds the same items, in
+    the same order, as walking its pages, selectors included; short lists keep their ETag."""
+    from vigil.api import resources
+
+    monkeypatch.setattr(resources, "STREAM_CHUNK", 3)
+    coll = f"{API}/namespaces/{namespace}/checks"
+    for n in range(size):
+        doc = body("checks", f"c{n}", namespace)
+        doc["metadata"]["labels"] = {"odd": str(n % 2)}
+        assert admin.post(coll, json=doc).status_code == 201
+    streamed = admin.get(coll)
+    assert streamed.status_code == 200
+    assert streamed.headers["content-type"] == "application/json"
+    assert [key(i) for i in streamed.json()] == [key(i) for i in walk_all(admin, coll, 2)]
+    assert len(streamed.json()) == size
+    selected = admin.get(coll, params={"labelSelector": "odd == 0"}).json()
+    assert [i["metadata"]["name"] for i in selected] == [f"c{n}" for n in range(0, size, 2)]
+    short = admin.get(
+        coll, params={"labelSelector": "odd == 1", "fieldSelector": "check.name in [c1, c3]"}
+    )
+    assert len(short.json()) == 2 and "etag" in short.headers

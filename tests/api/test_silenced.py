@@ -4,13 +4,14 @@ enforced, and ``expire_on_resolve`` (issue 5)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import wait_for
+from tests.support import LiveServer, client_for, token_for, wait_for
+from vigil.settings import Settings
 
 # Expired silences are swept every 0.2 s here (the default is 1 s).
 LIVE_SETTINGS = {"silence_expiry_interval": 0.2}
@@ -160,9 +161,28 @@ def test_name_begin_creator_and_expire_at(admin: httpx.Client, namespace: str) -
     got = admin.get(f"{API}/namespaces/{namespace}/silenced/*:mem").json()
     assert (got["begin"], got["expire_at"]) == (later, later + 60)
 
-    silence(admin, namespace, subscription="db")  # no expiry given: a day (the default)
+    silence(admin, namespace, subscription="db")  # no expiry given: until deleted
     got = admin.get(f"{API}/namespaces/{namespace}/silenced/db:*").json()
-    assert got["expire_at"] == got["begin"] + 86400
+    assert (got["expire"], got["expire_at"]) == (-1, 0)
+
+
+def test_expire_reads_back_as_sent_and_maintenance_can_be_scheduled(
+    admin: httpx.Client, namespace: str
+) -> None:
+    """The Ansible ``silence`` module compares what it sent with what it reads."""
+    url = f"{API}/namespaces/{namespace}/silenced"
+    silence(admin, namespace, check="a", expire=-1)
+    assert admin.get(f"{url}/*:a").json()["expire"] == -1
+    month = 30 * 24 * HOUR
+    silence(admin, namespace, check="b", expire=month)  # no maximum by default
+    got = admin.get(f"{url}/*:b").json()
+    assert (got["expire"], got["expire_at"]) == (month, got["begin"] + month)
+    begin = int(time.time()) + month
+    silence(admin, namespace, check="c", begin=begin, expire=HOUR)
+    got = admin.get(f"{url}/*:c").json()
+    assert (got["begin"], got["expire"], got["expire_at"]) == (begin, HOUR, begin + HOUR)
+    assert admin.put(f"{url}/*:c", json=got).status_code == 201
+    assert admin.get(f"{url}/*:c").json() == got  # unchanged by a round trip
 
 
 def test_client_names_are_replaced_but_put_must_agree(admin: httpx.Client, namespace: str) -> None:
@@ -192,18 +212,39 @@ def test_invalid_and_duplicate_silences(admin: httpx.Client, namespace: str) -> 
     assert admin.delete(f"{url}/*:cpu").status_code == 404
 
 
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A server started with --max-silenced-expiry-time-allowed 86400."""
+    settings = Settings(
+        state_dir=str(tmp_path_factory.mktemp("limited")), max_silenced_expiry_time_allowed=86400
+    )
+    server = LiveServer(settings).start()
+    with client_for(server.url, token_for(server.url)) as client:
+        yield client
+    server.stop()
+
+
 @pytest.mark.parametrize(
     "body",
-    [{"expire": 86401}, {"expire_at": int(time.time()) + 2 * 86400}],
-    ids=["expire", "expire_at"],
+    [{"expire": 86401}, {"expire_at": int(time.time()) + 2 * 86400}, {"expire": -1}],
+    ids=["expire", "expire_at", "no-expiry"],
 )
-def test_beyond_the_maximum_expiry_is_400(
-    admin: httpx.Client, namespace: str, body: dict[str, int]
-) -> None:
-    response = admin.post(f"{API}/namespaces/{namespace}/silenced", json={"check": "cpu", **body})
+def test_beyond_the_maximum_duration_is_400(limited: httpx.Client, body: dict[str, int]) -> None:
+    url = f"{API}/namespaces/default/silenced"
+    response = limited.post(url, json={"check": "cpu", **body})
     assert response.status_code == 400, response.text
-    assert "maximum duration" in response.json()["message"]
-    assert admin.get(f"{API}/namespaces/{namespace}/silenced").json() == []
+    message = response.json()["message"]
+    assert "maximum duration" in message and "86400" in message
+    assert limited.get(url).json() == []
+
+
+def test_the_maximum_limits_duration_not_how_far_ahead(limited: httpx.Client) -> None:
+    url = f"{API}/namespaces/default/silenced"
+    begin = int(time.time()) + 60 * 86400
+    ahead = limited.post(url, json={"check": "later", "begin": begin, "expire": HOUR})
+    assert ahead.status_code == 201, ahead.text
+    assert limited.get(f"{url}/*:later").json()["expire_at"] == begin + HOUR
+    assert limited.delete(f"{url}/*:later").status_code == 204
 
 
 def test_expired_silences_are_removed_by_the_periodic_job(

@@ -1,18 +1,44 @@
-"""/api/core/v2/tessen as Sensu serves it: 404 until stored, PUT echoes, metrics sink open."""
+"""/api/core/v2/tessen as Sensu serves it: the default stored at start, PUT echoes, metrics
+sink open."""
 
 from __future__ import annotations
 
-import httpx
+import contextlib
+from pathlib import Path
 
-from tests.support import LiveServer, client_for, token_for
+import httpx
+import pytest
+
+from tests.support import LiveServer, client_for, fresh_pg_database, token_for
+from vigil.settings import Settings
 
 TESSEN = "/api/core/v2/tessen"
 
 
-def test_get_is_404_until_stored_then_put_round_trips(admin: httpx.Client) -> None:
-    first = admin.get(TESSEN)
-    if first.status_code == 404:  # the module's server may have stored it already
-        assert first.json()["code"] == 2
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_a_fresh_server_answers_the_default(tmp_path: Path, store: str) -> None:
+    """A backend stores ``{"opt_out": false}`` when it starts, so clients never see 404."""
+    with contextlib.ExitStack() as stack:
+        settings = Settings(state_dir=str(tmp_path))
+        if store == "postgres":
+            settings = settings.replace(
+                store=store, pg_url=stack.enter_context(fresh_pg_database())
+            )
+        server = LiveServer(settings).start()
+        stack.callback(server.stop)
+        with client_for(server.url, token_for(server.url)) as admin:
+            first = admin.get(TESSEN)
+            assert first.status_code == 200, first.text
+            assert first.json() == {"opt_out": False}
+            assert admin.put(TESSEN, json={"opt_out": True}).status_code == 200
+        server.stop()
+        again = LiveServer(settings).start()  # a restart keeps what was stored
+        stack.callback(again.stop)
+        with client_for(again.url, token_for(again.url)) as admin:
+            assert admin.get(TESSEN).json() == {"opt_out": True}
+
+
+def test_put_round_trips(admin: httpx.Client) -> None:
     put = admin.put(TESSEN, json={"opt_out": True})
     assert put.status_code == 200
     assert put.json() == {"opt_out": True}

@@ -659,6 +659,14 @@ def test_not_found(sensu: Any, unique: Unique) -> None:
     assert f"namespace {name} does not exist" in error_body(no_ns)["message"]
 
 
+def test_lists_in_a_missing_namespace_are_empty(sensu: Any, unique: Unique) -> None:
+    """As in Sensu (no existence check on reads): the client gets ``[]``, never an error."""
+    name = unique("typo")
+    assert list(sensu.checks.list(namespace=name)) == []
+    assert list(sensu.events.list(namespace=name)) == []
+    assert sensu.checks.find(name, namespace=name) is None
+
+
 def test_conflicts(sensu: Any, unique: Unique) -> None:
     name = unique("dup")
     hook = {"metadata": {"name": name, "namespace": "default"}, "command": "true", "timeout": 5}

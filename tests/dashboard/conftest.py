@@ -3,6 +3,7 @@ chromium per module, driven by Playwright; seeded through the public API like an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -161,5 +162,10 @@ def sign_in(page: Page, dashboard: Dashboard, username: str, password: str) -> N
     page.get_by_role("button", name="Sign in").click()
 
 
-def docs_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "docs"
+def screenshot_path(tmp: Path) -> Path:
+    """Where the round trip saves its picture of the events page: the README's
+    ``docs/dashboard.png`` when ``VIGIL_UPDATE_SCREENSHOT=1`` (so an ordinary run leaves the
+    work tree clean), else a temporary file."""
+    if os.environ.get("VIGIL_UPDATE_SCREENSHOT") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+    return tmp / "dashboard.png"

@@ -3,6 +3,8 @@ and a read-only user who is offered no write actions. No console errors anywhere
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from playwright.sync_api import Page, expect
 
@@ -12,7 +14,7 @@ from tests.dashboard.conftest import (
     VIEWER_PASSWORD,
     Dashboard,
     console_errors,
-    docs_dir,
+    screenshot_path,
     sign_in,
 )
 from tests.support import ADMIN, PASSWORD
@@ -22,7 +24,7 @@ def rows(page: Page) -> object:
     return page.locator("table.events tbody tr[data-event]")
 
 
-def test_operator_round_trip(page: Page, dashboard: Dashboard) -> None:
+def test_operator_round_trip(page: Page, dashboard: Dashboard, tmp_path: Path) -> None:
     sign_in(page, dashboard, ADMIN, PASSWORD)
     table = page.locator("table.events tbody")
     expect(rows(page)).to_have_count(10)
@@ -78,7 +80,7 @@ def test_operator_round_trip(page: Page, dashboard: Dashboard) -> None:
     expect(rows(page).first.locator(".status")).to_have_text("critical")
     page.mouse.move(0, 0)
     page.evaluate("document.getElementById('notice').replaceChildren()")
-    page.screenshot(path=str(docs_dir() / "dashboard.png"))
+    page.screenshot(path=str(screenshot_path(tmp_path)))
 
     # re-run the check from its event (ad hoc execute); the server's answer is shown
     page.locator('tr[data-event="web-2/http"] a.event-link').click()

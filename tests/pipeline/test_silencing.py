@@ -131,26 +131,34 @@ def test_prepare_derives_name_begin_and_creator() -> None:
     [
         ({"expire": 600}, NOW + 600, 600),
         ({"expire": 600, "begin": NOW + 100}, NOW + 700, 600),
-        ({"expire_at": NOW + 50}, NOW + 50, 50),
-        ({}, NOW + 86400, 86400),  # default-silenced-expiry-time: 24 h
-        ({"expire": -1}, NOW + 86400, 86400),
+        ({"expire_at": NOW + 50}, NOW + 50, 0),  # expire is kept as sent
+        ({}, 0, -1),  # no default expiry: until deleted
+        ({"expire": -1}, 0, -1),
     ],
     ids=["expire", "expire-after-begin", "expire-at", "default", "minus-one"],
 )
 def test_prepare_expiry(entry: dict[str, Any], expire_at: int, expire: int) -> None:
     prepared = prepare_silence(dict(entry, subscription="linux"), NOW)
-    assert (prepared["expire_at"], prepared["expire"]) == (expire_at, expire)
+    assert (prepared["expire_at"], prepared.get("expire", 0)) == (expire_at, expire)
 
 
-def test_prepare_without_default_keeps_forever() -> None:
-    prepared = prepare_silence({"check": "cpu", "expire": -1}, NOW, default_expiry=0)
-    assert (prepared["expire_at"], prepared["expire"]) == (0, -1)
+def test_prepare_with_a_default_expiry() -> None:
+    prepared = prepare_silence({"check": "cpu", "expire": -1}, NOW, default_expiry=600)
+    assert (prepared["expire_at"], prepared["expire"]) == (NOW + 600, -1)
+    forever = prepare_silence({"check": "cpu"}, NOW)
+    assert (forever["expire_at"], forever["expire"]) == (0, -1)
 
 
-def test_prepare_refuses_beyond_the_maximum() -> None:
+def test_prepare_limits_the_duration_not_the_start() -> None:
+    limit = {"max_expiry": 86400}
     with pytest.raises(VigilError, match="silenced crossed maximum duration allowed"):
-        prepare_silence({"check": "cpu", "expire": 86401}, NOW)
-    with pytest.raises(VigilError):
-        prepare_silence({"check": "cpu", "expire_at": NOW + 90000}, NOW)
-    prepared = prepare_silence({"check": "cpu", "expire": 90000}, NOW, max_expiry=0)
-    assert prepared["expire_at"] == NOW + 90000
+        prepare_silence({"check": "cpu", "expire": 86401}, NOW, **limit)
+    with pytest.raises(VigilError, match="86400"):
+        prepare_silence({"check": "cpu", "expire_at": NOW + 90000}, NOW, **limit)
+    with pytest.raises(VigilError, match="no expiry"):
+        prepare_silence({"check": "cpu"}, NOW, **limit)
+    month = 30 * 86400  # scheduled maintenance a month ahead, for an hour
+    ahead = prepare_silence({"check": "cpu", "begin": NOW + month, "expire": 3600}, NOW, **limit)
+    assert ahead["expire_at"] == NOW + month + 3600
+    long = prepare_silence({"check": "cpu", "expire": month}, NOW)  # no limit by default
+    assert (long["expire_at"], long["expire"]) == (NOW + month, month)

@@ -18,14 +18,12 @@ from tests.schedulerd.test_scheduling import CHECKS, put_check, quiet
 from tests.support import (
     ServerProcess,
     client_for,
-    free_port,
     fresh_pg_database,
     init_state,
     token_for,
 )
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
-AGENT_URLS: dict[int, str] = {}  # API port -> that backend's agent websocket URL
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +33,9 @@ def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerPr
         init_state(root / "init", *postgres_flags(url))
         servers: list[ServerProcess] = []
         try:
+            flags = (*postgres_flags(url), *SERVER_FLAGS)
             for i in range(2):
-                port = free_port()
-                flags = (*postgres_flags(url), *SERVER_FLAGS, "--agent-port", str(port))
                 server = ServerProcess(root / f"backend{i}", *flags).start()
-                AGENT_URLS[server.port] = f"ws://127.0.0.1:{port}"
                 servers.append(server)
             yield servers
         finally:
@@ -48,7 +44,7 @@ def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerPr
 
 
 def agent_url(backend: ServerProcess) -> str:
-    return AGENT_URLS[backend.port]
+    return backend.agent_url
 
 
 @pytest.fixture

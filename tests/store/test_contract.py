@@ -45,6 +45,15 @@ async def test_put_then_get_returns_the_bytes_and_the_revision(store: Store) -> 
     assert await store.get("handlers", NS, "disk") is None
 
 
+async def test_get_many_is_get_of_each_key_in_order(store: Store) -> None:
+    await store.apply([check("disk"), event("web", "cpu")])
+    keys = [("events", NS, "web/cpu"), ("checks", NS, "nope"), ("events", NS, "bad-name"),
+            ("checks", NS, "disk"), ("events", NS, "web/cpu")]  # fmt: skip
+    assert await store.get_many(keys) == [await store.get(*key) for key in keys]
+    assert [r is not None for r in await store.get_many(keys)] == [True, False, False, True, True]
+    assert await store.get_many([]) == []
+
+
 async def test_create_conflicts_with_an_existing_key(store: Store) -> None:
     await store.apply([check("disk", if_revision=0)])
     with pytest.raises(AlreadyExists):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import orjson
 
 from vigil.agentd import wire
-from vigil.store.base import Delete, ListQuery, Op, Record, Store
+from vigil.store.base import Delete, Key, ListQuery, Op, Record, Store
 
 log = logging.getLogger("vigil.agentd")
 
@@ -106,6 +106,9 @@ class EntityNotices:
     # --- the rest of the Store, delegated ---------------------------------------------------
     async def get(self, kind: str, namespace: str, name: str) -> Record | None:
         return await self.inner.get(kind, namespace, name)
+
+    async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
+        return await self.inner.get_many(keys)
 
     async def list(self, query: ListQuery) -> list[Record]:
         return await self.inner.list(query)

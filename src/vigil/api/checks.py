@@ -33,6 +33,8 @@ async def _write(request: Request, target: Target, doc: dict[str, Any], revision
 async def add_hooks(request: Request, target: Target) -> Response:
     """Body ``{"<type>": ["hook", ...]}``: names are appended to that type's list."""
     body = await rq.json_body(request)
+    if isinstance(body, dict):  # a null list is no list, as Go reads it
+        body = {k: v for k, v in body.items() if v is not None}
     if not isinstance(body, dict) or not all(
         isinstance(v, list) and all(isinstance(h, str) for h in v) for v in body.values()
     ):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from vigil.api.namespace_cache import NamespaceCache
     from vigil.api.routes import Router
     from vigil.auth.services import AuthServices
+    from vigil.membership import Membership
     from vigil.model.base import Resource
     from vigil.pipeline.eventd import EventProcessor
     from vigil.pipeline.jobs import PeriodicJobs
@@ -36,6 +37,7 @@ class Services:
     events: EventProcessor
     pipeline: PipelineRunner
     jobs: PeriodicJobs
+    membership: Membership
     router: Router  # every route (vigil.api.routes)
     openapi: bytes  # the OpenAPI document of ``router``, made at start-up
     # The agents connected to this backend (``vigil.agentd.delivery.AgentSessions``).

@@ -50,8 +50,13 @@ async def replace(request: Request, target: Target) -> Response:
     return json_response(obj.public())
 
 
+async def patch(request: Request, target: Target) -> Response:
+    """A merge patch keeps ``entity:<name>`` whatever it sends, as Sensu's does."""
+    return await resources.patch(request, target, adjust=_keep_own_subscription)
+
+
 def _keep_own_subscription(obj: Resource) -> None:
-    """An agent entity always keeps ``entity:<name>``, whatever a PUT sends (spec §2.3)."""
+    """An agent entity always keeps ``entity:<name>``, whatever a PUT or PATCH sends."""
     own = f"entity:{obj.key_name()}"
     subscriptions = list(getattr(obj, "subscriptions", None) or [])
     if own not in subscriptions:
@@ -72,4 +77,4 @@ async def remove(request: Request, target: Target) -> Response:
     return empty(204)
 
 
-__all__ = ["create", "encode", "remove", "replace"]
+__all__ = ["create", "encode", "patch", "remove", "replace"]

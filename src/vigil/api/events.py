@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,8 +28,7 @@ async def _ingest(request: Request, target: Target, entity: str | None, check: s
     _fill(event.entity, "name", entity, "entity")
     _fill(event.check, "namespace", namespace, "check")
     _fill(event.check, "name", check, "check")
-    doc: dict[str, Any] = msgspec.to_builtins(event)
-    await svc.events.ingest(doc, namespace=namespace, created_by=caller(request) or None)
+    await svc.events.ingest_event(event, namespace=namespace, created_by=caller(request) or None)
     svc.metrics.events_ingested.inc()
 
 

@@ -14,24 +14,31 @@ from vigil.model.registry import kinds_where
 
 
 async def health(request: Request) -> Response:
-    """Sensu's shape (one healthy member, no etcd), plus the store's own report."""
+    """Sensu's shape: one ``ClusterHealth`` entry per live backend (``vigil.membership``; this
+    one reports its store's health, the others are healthy while they heartbeat), plus the
+    store's own report."""
     timeout = request.query_params.get("timeout")
     if timeout is not None and not timeout.isdigit():
         raise InvalidArgument(f"invalid timeout {timeout!r}: must be an integer of seconds")
-    store_health = dict(await services(request).store.health())
+    svc = services(request)
+    store_health = dict(await svc.store.health())
     healthy = bool(store_health.get("healthy"))
+    me = svc.membership.me
+    members = await svc.membership.members() if healthy else [me]
+    cluster_number = await svc.membership.cluster_number() if healthy else 0
     body = {
         "Alarms": None,
         "ClusterHealth": [
             {
-                "MemberID": 1,
-                "MemberIDHex": "1",
-                "Name": "vigil",
-                "Err": "" if healthy else str(store_health.get("error", "")),
-                "Healthy": healthy,
+                "MemberID": m.id,
+                "MemberIDHex": m.hex_id,
+                "Name": m.name,
+                "Err": "" if healthy or m != me else str(store_health.get("error", "")),
+                "Healthy": healthy or m != me,
             }
+            for m in members
         ],
-        "Header": {"cluster_id": 1, "member_id": 1, "revision": 0, "raft_term": 0},
+        "Header": {"cluster_id": cluster_number, "member_id": me.id, "revision": 0, "raft_term": 0},
         "Store": store_health,
     }
     if store_health.get("backend") == "postgres":

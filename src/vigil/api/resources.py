@@ -7,17 +7,18 @@ what differs; they live in their own modules.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from vigil.api import requests as rq
 from vigil.api.context import Target, caller, services
-from vigil.api.responses import empty, etag_for, json_response
+from vigil.api.responses import JSON, empty, etag_for, json_response
 from vigil.errors import InvalidArgument, NotFound, PreconditionFailed
 from vigil.model.base import Resource, decode, encode
 from vigil.model.common import check_javascript, deferred_javascript
@@ -77,23 +78,49 @@ def render_list(cls: type[Resource], records: list[Record]) -> bytes:
     return b"[" + b",".join(render(cls, r) for r in records) + b"]"
 
 
+# An unpaged list longer than this is streamed in pieces of this many items.
+STREAM_CHUNK = 500
+
+
 async def list_page(request: Request, target: Target, **query: Any) -> Response:
-    """One keyset page; the store filters before the limit, so pages are of the filtered list."""
+    """One keyset page; the store filters before the limit, so pages are of the filtered list.
+
+    Without a limit, a list of up to ``STREAM_CHUNK`` items is answered at once (with its
+    ETag); a longer one is streamed chunk by chunk, so memory follows a chunk, not the list.
+    """
     svc = services(request)
     pairs = rq.query_pairs(request)
     page = rq.page_of(pairs)
-    selection = rq.selection_of(pairs)
-    records = await svc.store.list(
-        ListQuery(
-            kind=target.kind,
-            namespace=target.namespace,
-            limit=page.limit + 1 if page.limit else None,  # one more: are there further pages?
-            after=page.after,
-            selection=selection or None,
-            **query,
-        )
+    listing = ListQuery(
+        kind=target.kind,
+        namespace=target.namespace,
+        # one more: are there further pages?
+        limit=(page.limit or STREAM_CHUNK) + 1,
+        after=page.after,
+        selection=rq.selection_of(pairs) or None,
+        **query,
     )
-    return page_response(request, target, records, page)
+    records = await svc.store.list(listing)
+    if page.limit or len(records) <= STREAM_CHUNK:
+        return page_response(request, target, records, page)
+    return StreamingResponse(
+        _streamed(svc.store, target.cls, listing, records[:STREAM_CHUNK]), media_type=JSON
+    )
+
+
+async def _streamed(
+    store: Store, cls: type[Resource], listing: ListQuery, first: list[Record]
+) -> AsyncIterator[bytes]:
+    """The JSON array, chunk by chunk; each chunk is read after the last one's final key.
+    Each chunk is one consistent read; the whole is not one snapshot (as with pages)."""
+    records = first
+    yield b"[" + render_list(cls, records)[1:-1]
+    while len(records) == STREAM_CHUNK:
+        after = (records[-1].namespace, records[-1].name)
+        records = await store.list(dataclasses.replace(listing, after=after, limit=STREAM_CHUNK))
+        if records:
+            yield b"," + render_list(cls, records)[1:-1]
+    yield b"]"
 
 
 async def list_records(request: Request, target: Target, records: Iterable[Record]) -> Response:
@@ -220,13 +247,16 @@ def check_patch_type(request: Request) -> None:
     )
 
 
-async def patch(request: Request, target: Target) -> Response:
+async def patch(
+    request: Request, target: Target, adjust: Callable[[Resource], None] | None = None
+) -> Response:
     """Merge patch, guarded by the stored revision.
 
     The conditions are checked against what is read, and the write only lands if nothing
     changed since that read. When another write got in between, read, check and merge again:
     a client that sent If-Match then gets its 412, one that sent no condition gets its patch
-    applied on top of the other write, never a lost update.
+    applied on top of the other write, never a lost update. ``adjust`` lets a type restore
+    what a patch may not remove.
     """
     svc = services(request)
     check_patch_type(request)
@@ -238,6 +268,8 @@ async def patch(request: Request, target: Target) -> Response:
             record = await load(svc.store, target)
             rq.check_conditions(request, etag_for(record.revision))
             obj = await patched(target, record, patch_doc)
+            if adjust is not None:
+                adjust(obj)
             try:
                 revision = await svc.store.apply([put_of(obj, if_revision=record.revision)])
             except (PreconditionFailed, NotFound):

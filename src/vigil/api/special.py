@@ -11,6 +11,7 @@ from vigil.api import (
     apikeys,
     auth,
     checks,
+    cluster,
     entities,
     events,
     namespaces,
@@ -45,6 +46,13 @@ SPECIAL: dict[str, Special] = {
         ops={
             ("collection", "POST"): Op(entities.create, ok=201, body=Entity),
             ("item", "PUT"): Op(entities.replace, ok=201, body=Entity),
+            ("item", "PATCH"): Op(
+                entities.patch,
+                body="json",
+                returns=Entity,
+                summary="Merge-patch an Entity (it keeps entity:<name>)",
+                media="application/merge-patch+json",
+            ),
             ("item", "DELETE"): Op(entities.remove, ok=204),
         },
     ),
@@ -174,6 +182,7 @@ def fixed_routes() -> list[Route]:
             },
             TessenConfig,
         ),
+        *cluster.routes(),
         Route(
             f"{CORE}/tessen/metrics",
             {"POST": Op(tessen.metrics, "open", body="json", returns="json")},

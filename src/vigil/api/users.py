@@ -6,8 +6,12 @@ Beyond Sensu, for safety:
 * A password change (``password``, ``change_password``, ``reset_password``, or a PUT with a
   different password) ends the user's *other* sessions: the caller's own session survives
   when users change their own password; API keys keep working (as in Sensu).
-* Removing groups ends the user's sessions: access tokens carry groups, and a removed group
-  must not keep granting access until the token expires. Adding a group does not.
+* Removing groups ends the user's *other* sessions: access tokens carry groups, and a removed
+  group must not keep granting access until the token expires. The caller's own session
+  survives when users change their own groups (its next refresh carries the new groups).
+  Adding a group ends nothing.
+* ``password_hash`` is stored as given (as in Sensu); one that is not bcrypt is logged and
+  simply never matches at login.
 * A wrong current password on ``password``/``change_password`` is **400** (Sensu: 500). It is
   the client's mistake, so not 5xx; 401 would make sensuctl and the web UI think their token
   expired and 403 would read as an RBAC refusal. Those checks go through the login throttle.
@@ -17,6 +21,7 @@ Beyond Sensu, for safety:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -36,12 +41,13 @@ from vigil.auth.passwords import (
     is_bcrypt_hash,
     verify_password,
 )
-from vigil.auth.services import AuthServices
 from vigil.errors import InvalidArgument, NotFound, PreconditionFailed
 from vigil.model.base import decode
 from vigil.model.users import User
 from vigil.store.base import Store
 from vigil.store.objects import put_of
+
+log = logging.getLogger("vigil.api.users")
 
 
 def store_of(request: Request) -> Store:
@@ -64,7 +70,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def _text(body: dict[str, Any], key: str) -> str:
-    value = body.get(key, "")
+    value = body.get(key) or ""  # null = not given, as for every body
     if not isinstance(value, str):
         raise InvalidArgument(f"{key} must be a string")
     return value
@@ -104,8 +110,8 @@ async def _prepared(body: bytes, previous: User | None) -> User:
         await asyncio.to_thread(user.validate)  # compares the pair with bcrypt: off the loop
     else:
         user.validate()
-    if user.password_hash and not user.password and not is_bcrypt_hash(user.password_hash):
-        raise InvalidArgument("password_hash must be a bcrypt hash")
+    if user.password_hash and not user.password:
+        _warn_unless_bcrypt(user.username, user.password_hash)
     if user.password and not user.password_hash:
         kept = previous.password_hash if previous else ""
         if kept and await verify_password(user.password, kept):
@@ -116,11 +122,15 @@ async def _prepared(body: bytes, previous: User | None) -> User:
     return user
 
 
-async def _after_write(auth: AuthServices, user: User, previous: User | None) -> None:
+async def _after_write(request: Request, user: User, previous: User | None) -> None:
+    """Disabling ends every session; a new password or a lost group ends the user's other
+    sessions (the caller's own survives: a client managing its own login stays logged in)."""
     changed_password = previous is not None and previous.password_hash != user.password_hash
     lost_groups = previous is not None and not set(previous.groups) <= set(user.groups)
-    if user.disabled or changed_password or lost_groups:
-        await auth.tokens.revoke_user_sessions(user.username)
+    if user.disabled:
+        await auth_services(request).tokens.revoke_user_sessions(user.username)
+    elif changed_password or lost_groups:
+        await _end_other_sessions(request, user.username)
 
 
 async def create_user(request: Request) -> Response:
@@ -140,7 +150,7 @@ async def replace_user(request: Request) -> Response:
     agreed(user.username, name, fill=False)
     revision = loaded[1] if loaded else 0
     await store.apply([put_of(user, if_revision=revision)])
-    await _after_write(auth_services(request), user, previous)
+    await _after_write(request, user, previous)
     return empty(201)
 
 
@@ -179,14 +189,14 @@ async def remove_group(request: Request) -> Response:
         user.groups = [g for g in user.groups if g != group]
 
     await _update(store_of(request), name, remove)
-    await auth_services(request).tokens.revoke_user_sessions(name)
+    await _end_other_sessions(request, name)
     return empty(204)
 
 
 async def remove_all_groups(request: Request) -> Response:
     name = request.path_params["name"]
     await _update(store_of(request), name, lambda u: setattr(u, "groups", []))
-    await auth_services(request).tokens.revoke_user_sessions(name)
+    await _end_other_sessions(request, name)
     return empty(204)
 
 
@@ -221,11 +231,23 @@ async def _existing(request: Request) -> User:
     return loaded[0]
 
 
-def _bcrypt_hash(body: dict[str, Any]) -> str:
-    """The new ``password_hash`` a client (sensuctl) computed; anything but bcrypt is refused."""
+def _warn_unless_bcrypt(username: str, password_hash: str) -> None:
+    """Stored as given, as Sensu does (clients compare what they sent with what they read);
+    a hash that is not bcrypt simply never matches at login."""
+    if not is_bcrypt_hash(password_hash):
+        log.warning(
+            "the password_hash given for user %s is not a bcrypt hash: no password "
+            "will match it at login",
+            username,
+        )
+
+
+def _bcrypt_hash(body: dict[str, Any], username: str) -> str:
+    """The new ``password_hash`` a client (sensuctl) computed; an empty one is refused."""
     new_hash = _text(body, "password_hash")
-    if not is_bcrypt_hash(new_hash):
-        raise InvalidArgument("password_hash must be a bcrypt hash")
+    if not new_hash:
+        raise InvalidArgument("password_hash is required")
+    _warn_unless_bcrypt(username, new_hash)
     return new_hash
 
 
@@ -233,7 +255,7 @@ async def update_password(request: Request) -> Response:
     """PUT /users/{name}/password (sensuctl): current clear text + bcrypt of the new one."""
     body = await _body(request)
     user = await _existing(request)
-    new_hash = _bcrypt_hash(body)
+    new_hash = _bcrypt_hash(body, user.username)
     await _check_current(request, user, _text(body, "password"))
     await _set_hash(request, user.username, new_hash, user.password_hash)
     return empty(201)
@@ -256,6 +278,6 @@ async def reset_password(request: Request) -> Response:
     """PUT /users/{name}/reset_password (admin): a new bcrypt hash, no current password."""
     body = await _body(request)
     user = await _existing(request)
-    new_hash = _bcrypt_hash(body)
+    new_hash = _bcrypt_hash(body, user.username)
     await _set_hash(request, user.username, new_hash, user.password_hash)
     return empty(201)

@@ -151,6 +151,23 @@ class ApiClient:
         self.config.username = username
         return self.config
 
+    def logout(self) -> None:
+        """`POST /auth/logout`: ends this session on the backend (its tokens stop working)."""
+        response = self._send(
+            "POST",
+            "/auth/logout",
+            json={"refresh_token": self.config.refresh_token},
+            headers={"Authorization": f"Bearer {self.config.access_token}"},
+        )
+        if response.status_code >= 400:
+            raise CtlError(error_message(response), response.status_code)
+
+    def test_credentials(self, username: str, password: str) -> None:
+        """`GET /auth/test` with Basic credentials (sensuctl user test-creds)."""
+        response = self._send("GET", "/auth/test", auth=(username, password))
+        if response.status_code >= 400:
+            raise CtlError(error_message(response), response.status_code)
+
     def refresh(self) -> None:
         """`POST /auth/token` with the (possibly expired) access token and the refresh token."""
         if not self.config.refresh_token:

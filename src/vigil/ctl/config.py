@@ -38,6 +38,7 @@ class CtlConfig:
     expires_at: int = 0
     trusted_ca_file: str = ""
     insecure_skip_tls_verify: bool = False
+    timeout: float = 15.0  # seconds, sensuctl's default
 
     def token_expired(self, now: float | None = None) -> bool:
         current = time.time() if now is None else now

@@ -31,6 +31,9 @@ class CtlContext:
     api_key: str | None = None
     namespace: str | None = None
     format: str | None = None
+    timeout: float | None = None  # seconds; None = the configured one
+    trusted_ca_file: str | None = None
+    insecure_skip_tls_verify: bool = False
     transport: httpx.BaseTransport | None = None
     _config: CtlConfig | None = field(default=None, repr=False)
     _client: ApiClient | None = field(default=None, repr=False)
@@ -45,6 +48,11 @@ class CtlContext:
             self._config = load_config(self.directory)
             if self.url:
                 self._config.url = self.url
+            # One-off overrides: they apply to this run, never to the saved file.
+            if self.trusted_ca_file:
+                self._config.trusted_ca_file = self.trusted_ca_file
+            if self.insecure_skip_tls_verify:
+                self._config.insecure_skip_tls_verify = True
         return self._config
 
     def save(self, config: CtlConfig) -> Path:
@@ -77,6 +85,7 @@ class CtlContext:
             api_key=self.effective_api_key() if with_key else None,
             on_tokens=self._persist_tokens,
             transport=self.transport,
+            timeout=self.timeout or config.timeout,
         )
 
     def _persist_tokens(self, config: CtlConfig) -> None:

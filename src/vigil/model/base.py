@@ -99,10 +99,23 @@ def encode(obj: Any) -> bytes:
 R = TypeVar("R", bound=Resource)
 
 
+def without_nulls(value: Any) -> Any:
+    """Go's ``encoding/json`` leaves a field as it was when it reads ``null``, and every Sensu
+    client was written against that: a ``null`` member is the same as a missing one."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
 def decode(cls: type[R], body: bytes) -> R:
-    """Decode JSON into ``cls``; malformed input is InvalidArgument with the decoder's words."""
+    """Decode a client's JSON into ``cls`` (``null`` = not given, at any depth); malformed
+    input is InvalidArgument with the decoder's words."""
     try:
-        return msgspec.json.decode(body, type=cls)
+        if b"null" not in body:  # the common case: one typed pass
+            return msgspec.json.decode(body, type=cls)
+        return msgspec.convert(without_nulls(msgspec.json.decode(body)) or {}, type=cls)
     except msgspec.ValidationError as exc:
         raise InvalidArgument(str(exc)) from None
     except msgspec.DecodeError as exc:

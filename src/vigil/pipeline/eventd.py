@@ -31,7 +31,7 @@ from vigil.pipeline.ids import new_event_id
 from vigil.pipeline.silencing import resolved_expire_on_resolve, silenced_by
 from vigil.pipeline.state import apply_check_result, storage_form
 from vigil.settings import Settings
-from vigil.store.base import Delete, ListQuery, Op, Put, Store
+from vigil.store.base import Delete, Key, ListQuery, Op, Put, Record, Store
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +89,6 @@ def _writable(event: Doc) -> Doc:
 
 
 # --- model bridge -------------------------------------------------------------------------
-def to_model(doc: Doc) -> Event:
-    """The typed, validated event; type or rule violations are InvalidArgument."""
-    try:
-        event = msgspec.convert(doc, type=Event)
-    except msgspec.ValidationError as exc:
-        raise InvalidArgument(str(exc)) from None
-    event.validate()
-    return event
-
-
 def event_put(namespace: str, doc: Doc, if_revision: int | None = None) -> Put:
     # Typed for encoding and fields; not validated again: the input was validated by
     # prepare_incoming and the state rules only fill fields they own.
@@ -142,26 +132,53 @@ def _with_metadata(part: Doc) -> tuple[Doc, Doc]:
 
 
 def prepare_incoming(event: Doc, namespace: str, created_by: str | None) -> Doc:
-    """A normalised copy: entity namespace and class defaults, creator stamps, validation."""
+    """A normalised copy: entity namespace and class defaults, creator stamps, validation.
+
+    Values the defaults replace (empty, missing, or overwritten anyway) are dropped before
+    the typed conversion, so they never fail it; ``prepare_event`` then sets them.
+    """
     event, event_meta = _with_metadata(event)
+    event_meta.pop("namespace", None)
+    if not event.get("id"):
+        event.pop("id", None)
     entity = event.get("entity")
     if isinstance(entity, dict):
         entity, meta = _with_metadata(entity)
-        meta["namespace"] = meta.get("namespace") or namespace
-        entity["entity_class"] = entity.get("entity_class") or PROXY_CLASS
+        if not meta.get("namespace"):
+            meta.pop("namespace", None)
+        if not entity.get("entity_class"):
+            entity.pop("entity_class", None)
         event["entity"] = entity
     check = event.get("check")
     if isinstance(check, dict):
         check, meta = _with_metadata(check)
-        meta["namespace"] = namespace
+        meta.pop("namespace", None)
         event["check"] = check
-    event_meta["namespace"] = namespace
-    if not event.get("id"):
-        event["id"] = new_event_id()
-    model = to_model(event)
+    try:
+        model = msgspec.convert(event, type=Event)
+    except msgspec.ValidationError as exc:
+        raise InvalidArgument(str(exc)) from None
+    return prepare_event(model, namespace, created_by)
+
+
+def prepare_event(event: Event, namespace: str, created_by: str | None) -> Doc:
+    """The event as the processor takes it, from its typed form (changed in place): the
+    namespace everywhere (an entity keeps its own), a proxy class for an entity without
+    one, an id, the creator's stamps; then Sensu's validation. The HTTP API decodes bodies
+    into this type already, so it skips a second conversion (``ingest_event``)."""
+    event.metadata.namespace = namespace
+    if event.entity is not None:
+        meta = event.entity.metadata
+        meta.namespace = meta.namespace or namespace
+        event.entity.entity_class = event.entity.entity_class or PROXY_CLASS
+    if event.check is not None:
+        event.check.metadata.namespace = namespace
+    if not event.id:
+        event.id = new_event_id()
+    event.validate()
     if created_by:
-        model.set_created_by(created_by)
-    return msgspec.to_builtins(model)  # type: ignore[no-any-return]
+        event.set_created_by(created_by)
+    return msgspec.to_builtins(event)  # type: ignore[no-any-return]
 
 
 def new_proxy_entity(event: Doc, name: str, namespace: str) -> Doc:
@@ -221,7 +238,15 @@ class EventProcessor:
         Raises InvalidArgument for an invalid event. A ``keepalive`` check refreshes the
         entity's keepalive deadline and is stored as Sensu's OK keepalive event.
         """
-        prepared = prepare_incoming(event, namespace, created_by)
+        return await self._ingest(prepare_incoming(event, namespace, created_by), namespace)
+
+    async def ingest_event(
+        self, event: Event, *, namespace: str, created_by: str | None = None
+    ) -> Doc:
+        """``ingest`` of an event already decoded into its type (changed in place)."""
+        return await self._ingest(prepare_event(event, namespace, created_by), namespace)
+
+    async def _ingest(self, prepared: Doc, namespace: str) -> Doc:
         check = prepared.get("check")
         if not isinstance(check, dict):
             self.emit(prepared)
@@ -280,16 +305,29 @@ class EventProcessor:
         clock = time.time() if options.now is None else float(options.now)
         now = int(clock)
         ops: list[Op] = list(options.extra_ops)  # first: their conditions see the old rows
-        entity_op = await self._resolve_entity(event, namespace, options.last_seen)
-        if entity_op is not None:
-            ops.append(entity_op)
+        # Both rows this event needs, in one read (one round trip on PostgreSQL): the stored
+        # event and, when one is resolved, the entity. The event's key does not depend on
+        # the resolution (a resolved entity keeps the name it was looked up by).
+        resolved = target_entity(event)
+        entity_key = resolved or _name(event["entity"])
+        keys: list[Key] = [(EVENTS, namespace, f"{entity_key}/{_name(event['check'])}")]
+        if resolved is not None or options.last_seen is not None:
+            keys.append((ENTITIES, namespace, entity_key))
+        stored, *entity_record = await self.store.get_many(keys)
+        if entity_record:
+            entity_op = self._resolve_entity(
+                event, namespace, resolved, entity_record[0], options.last_seen
+            )
+            if entity_op is not None:
+                ops.append(entity_op)
         silences = await self.silences(namespace) if options.silence else []
         check = event["check"]
         if options.silence:
             check["silenced"] = silenced_by(event, silences, now)
             if check["silenced"]:
                 check["is_silenced"] = True
-        previous, previous_revision = await self._previous(namespace, event)
+        previous: Doc | None = None if stored is None else msgspec.json.decode(stored.value)
+        previous_revision = 0 if stored is None else stored.revision
         merged = apply_check_result(previous, event, now)
         expired = resolved_expire_on_resolve(merged, silences)
         if expired:
@@ -304,15 +342,17 @@ class EventProcessor:
             await self.silences_changed()
         return merged
 
-    async def _resolve_entity(
-        self, event: Doc, namespace: str, last_seen: int | None
+    def _resolve_entity(
+        self,
+        event: Doc,
+        namespace: str,
+        name: str | None,
+        record: Record | None,
+        last_seen: int | None,
     ) -> Put | None:
-        """Swap in the stored entity (or create it); return the entity write, if any."""
-        name = target_entity(event)
-        if name is None and last_seen is None:
-            return None
+        """Swap in the stored entity ``record`` (or create it); return the entity write, if
+        any. ``name`` is the resolved entity's name, None for an agent's own entity."""
         lookup = name or _name(event["entity"])
-        record = await self.store.get(ENTITIES, namespace, lookup)
         if record is None and name is None:
             event["entity"]["last_seen"] = last_seen
             return None  # an agent that never registered: nothing stored to update
@@ -330,15 +370,6 @@ class EventProcessor:
         elif revision:
             return None  # existing entity, unchanged
         return entity_put(namespace, entity, revision)
-
-    async def _previous(self, namespace: str, event: Doc) -> tuple[Doc | None, int]:
-        """The stored event and its revision; (None, 0) when there is none."""
-        name = f"{_name(event['entity'])}/{_name(event['check'])}"
-        record = await self.store.get(EVENTS, namespace, name)
-        if record is None:
-            return None, 0
-        previous: Doc = msgspec.json.decode(record.value)
-        return previous, record.revision
 
     async def silences(self, namespace: str) -> list[Doc]:
         """The namespace's silences, from memory unless a write was announced since (or

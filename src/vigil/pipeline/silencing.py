@@ -16,8 +16,10 @@ from vigil.pipeline.state import is_resolution
 
 Doc = dict[str, Any]
 
-DEFAULT_EXPIRY = 86400  # default-silenced-expiry-time: 1440m
-MAX_EXPIRY = 86400  # max-silenced-expiry-time-allowed: 1440m
+# 0 = none: Sensu dropped its 24 h defaults after 6.12, which refused month-long and
+# scheduled silences (sensu-go issue 5071).
+DEFAULT_EXPIRY = 0  # --default-silenced-expiry-time
+MAX_EXPIRY = 0  # --max-silenced-expiry-time-allowed
 MAX_EXPIRY_MESSAGE = "silenced crossed maximum duration allowed"
 
 
@@ -106,9 +108,12 @@ def prepare_silence(
 ) -> Doc:
     """The silence as it is stored: derived name, ``begin``, ``creator`` and ``expire_at``.
 
-    ``expire`` (seconds) becomes ``expire_at = (begin or now) + expire``; with neither given,
-    ``default_expiry`` applies (0 keeps the silence until deleted). An ``expire_at`` beyond
-    ``now + max_expiry`` is refused (0 = no maximum), with Sensu's 500 message.
+    ``expire`` is kept as the client sent it (clients compare it with what they read back;
+    without any expiry it reads ``-1``, as in Sensu); only ``expire_at`` is computed:
+    ``(begin or now) + expire`` when ``expire`` > 0, else ``(begin or now) +
+    default_expiry`` when that is set, else 0 (until deleted). With a
+    ``max_expiry``, the silence's *duration* (``expire_at - max(begin, now)``) may not exceed
+    it: a silence may start months ahead (scheduled maintenance) and still be short.
     """
     prepared = dict(entry)
     meta = dict(prepared.get("metadata") or {})
@@ -125,17 +130,16 @@ def prepare_silence(
         expire_at = begin + expire
     elif expire_at == 0 and default_expiry > 0:
         expire_at = begin + default_expiry
-    if max_expiry > 0 and expire_at > now + max_expiry:
+    if max_expiry > 0 and (expire_at == 0 or expire_at - max(begin, now) > max_expiry):
         # Sensu answers 500 "Threshold reached" here; it is the client's mistake, so a 400.
+        lasts = "has no expiry" if expire_at == 0 else f"lasts {expire_at - max(begin, now)} s"
         raise InvalidArgument(
-            f"{MAX_EXPIRY_MESSAGE}: expiry is more than {max_expiry} seconds away "
-            "(--max-silenced-expiry-time-allowed)"
+            f"{MAX_EXPIRY_MESSAGE}: the silence {lasts}, more than the {max_expiry} s "
+            "allowed by --max-silenced-expiry-time-allowed"
         )
     prepared["expire_at"] = expire_at
     if expire_at == 0:
-        prepared["expire"] = -1
-    elif expire <= 0:
-        prepared["expire"] = max(expire_at - begin, 0)
+        prepared["expire"] = -1  # what Sensu shows for a silence without expiry
     return prepared
 
 

@@ -146,3 +146,20 @@ def required_equalities(selection: Selection | None) -> dict[str, str]:
             clashing.add(key)
         found[key] = value
     return {k: v for k, v in found.items() if k not in clashing and _PLAIN_KEY.fullmatch(k)}
+
+
+def top_level_terms(selection: Selection | None) -> list[Operation]:
+    """The field selector's operations ANDed at the top level, ``key op values`` in form:
+    every match satisfies each of them, so a store may narrow its scan with any."""
+    if selection is None or selection.fields is None:
+        return []
+    expr = selection.fields
+    terms = expr.items if isinstance(expr, And) else (expr,)
+    return [
+        term
+        for term in terms
+        if isinstance(term, Operation)
+        and isinstance(term.left, Ident)
+        and not isinstance(term.right, Ident)
+        and _PLAIN_KEY.fullmatch(term.left.name)
+    ]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from prometheus_client import Histogram
 
-from vigil.store.base import ListQuery, Op, Record, Store
+from vigil.store.base import Key, ListQuery, Op, Record, Store
 
 
 class MeasuredStore:
@@ -27,6 +27,13 @@ class MeasuredStore:
         start = time.perf_counter()
         try:
             return await self.inner.get(kind, namespace, name)
+        finally:
+            self._get.observe(time.perf_counter() - start)
+
+    async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
+        start = time.perf_counter()
+        try:
+            return await self.inner.get_many(keys)
         finally:
             self._get.observe(time.perf_counter() - start)
 

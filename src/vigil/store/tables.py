@@ -19,7 +19,8 @@ import orjson
 
 from vigil.errors import AlreadyExists, InvalidArgument, NotFound, PreconditionFailed, VigilError
 from vigil.selector.ast import Selection
-from vigil.selector.sql import compile_selection, required_equalities
+from vigil.selector.evaluate import candidates
+from vigil.selector.sql import compile_selection, required_equalities, top_level_terms
 from vigil.store.base import Delete, ListQuery, Put, Record
 
 Dialect = Literal["sqlite", "postgres"]
@@ -212,7 +213,7 @@ def _name_prefix(table: Table, prefix: str, p: str) -> tuple[list[str], list[obj
 
 
 def _after(
-    table: Table, after: tuple[str, str], namespace: str | None, p: str
+    table: Table, after: tuple[str, str], namespace: str | None, p: str, mark: str = ""
 ) -> tuple[list[str], list[object]]:
     """Strictly after ``after`` in keyset order. Within one namespace the namespace column is
     left out of the row value: with ``namespace = ?`` beside it, both SQLite and PostgreSQL
@@ -230,7 +231,7 @@ def _after(
             return ([] if after_namespace < namespace else ["1=0"]), []
         cols, values = cols[1:], values[1:]
     marks = ", ".join([p] * len(values))
-    return [f"({', '.join(cols)}) > ({marks})"], values
+    return [f"({', '.join(mark + c for c in cols)}) > ({marks})"], values
 
 
 def selection_sql(selection: Selection | None, dialect: Dialect) -> tuple[str, list[object]]:
@@ -270,13 +271,14 @@ def _key_fields(kind: str) -> dict[str, str]:
             f"{prefix}.username": "name"}  # fmt: skip
 
 
-def seek_terms(query: ListQuery, dialect: Dialect, p: str) -> tuple[list[str], list[object]]:
+def seek_terms(
+    query: ListQuery, dialect: Dialect, p: str, *, substrings: bool = True
+) -> tuple[list[str], list[object]]:
     """Extra conditions that let the database seek: ``field == value`` terms ANDed at the top
-    of the field selector, on key columns or indexed fields. Redundant with the selection
-    itself (which still decides), so they can only narrow what is read."""
+    of the field selector, on key columns or indexed fields; ``in`` lists on key columns;
+    ``matches`` on trigram-indexed key columns (unless ``substrings`` is False). Redundant
+    with the selection itself (which still decides), so they can only narrow what is read."""
     terms = required_equalities(query.selection)
-    if not terms:
-        return [], []
     clauses: list[str] = []
     params: list[object] = []
     columns = _key_fields(query.kind)
@@ -288,25 +290,91 @@ def seek_terms(query: ListQuery, dialect: Dialect, p: str) -> tuple[list[str], l
         else:
             continue
         params.append(value)
+    for term in top_level_terms(query.selection):
+        column = columns.get(term.left.name)  # type: ignore[union-attr]
+        values = candidates(term)
+        if column is None or column == "namespace":
+            continue
+        if term.op == "in" and values:
+            clauses.append(f"{column} IN ({', '.join([p] * len(values))})")
+            params.extend(values)
+        elif substrings and term.op == "matches" and query.kind == EVENTS and len(values) == 1:
+            found = substring_term(column, values[0], dialect, p)
+            if found is not None:
+                clauses.append(found[0])
+                params.append(found[1])
     return clauses, params
 
 
-def list_sql(query: ListQuery, dialect: Dialect) -> tuple[str, list[object]]:
-    """SELECT for one keyset page; the selection goes inside the query, before LIMIT."""
+# Event key columns with a trigram index, so ``matches`` (a substring test) seeks too.
+TRIGRAM_COLUMNS = ("entity", "check_name")
+# SQLite: a page is read from the trigram index's candidates when there are at most this
+# many; with more, matches are dense enough that walking the key order finds a page sooner.
+TRIGRAM_DRIVE_LIMIT = 2000
+
+
+def substring_probes(query: ListQuery) -> list[tuple[str, list[object]]]:
+    """SQLite: for each ``matches`` term the trigram index serves, a query counting its
+    candidates up to ``TRIGRAM_DRIVE_LIMIT + 1`` (cheap: it stops there)."""
+    if query.kind != EVENTS:
+        return []
+    probes: list[tuple[str, list[object]]] = []
+    for term in top_level_terms(query.selection):
+        column = _EVENT_KEY_FIELDS.get(term.left.name)  # type: ignore[union-attr]
+        values = candidates(term)
+        if term.op != "matches" or column is None or len(values) != 1:
+            continue
+        found = substring_term(column, values[0], "sqlite", "?")
+        if found is not None:
+            probes.append((
+                "SELECT count(*) FROM (SELECT rowid FROM events_names WHERE events_names "
+                f"MATCH ? LIMIT {TRIGRAM_DRIVE_LIMIT + 1})",
+                [found[1]],
+            ))  # fmt: skip
+    return probes
+
+
+def substring_term(column: str, needle: str, dialect: Dialect, p: str) -> tuple[str, str] | None:
+    """A condition (and its parameter) that finds rows whose ``column`` contains ``needle``
+    through the trigram index; None when the index cannot help (needles under 3 characters).
+    The rows found are a superset at worst: the compiled selection still decides."""
+    if column not in TRIGRAM_COLUMNS or len(needle) < 3:
+        return None
+    if dialect == "sqlite":  # FTS5 trigram: a phrase query on one column is a substring test
+        phrase = needle.replace('"', '""')
+        return f"rowid IN (SELECT rowid FROM events_names WHERE events_names MATCH {p})", (
+            f'{column} : "{phrase}"'
+        )
+    pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{column} LIKE {p}", f"%{pattern}%"
+
+
+def list_sql(
+    query: ListQuery, dialect: Dialect, *, substrings: bool = True
+) -> tuple[str, list[object]]:
+    """SELECT for one keyset page; the selection goes inside the query, before LIMIT.
+
+    ``substrings``: use the trigram index for ``matches`` terms. On SQLite the page is then
+    read from the index's candidates and sorted (the key columns are marked ``+`` so the
+    planner does not walk the key index instead); ``SQLiteStore`` asks for this only when
+    the candidates are few (``substring_probes``).
+    """
     table = table_for(query.kind)
     p = "?" if dialect == "sqlite" else "%s"
-    where, params = where_scope(table, query.kind, query.namespace, p)
+    seeks, seek_values = seek_terms(query, dialect, p, substrings=substrings)
+    driven = dialect == "sqlite" and any("events_names MATCH" in c for c in seeks)
+    mark = "+" if driven else ""  # unary + keeps a column's index out of the plan
+    where, params = where_scope(table, query.kind, query.namespace, p, mark)
     if query.after is not None:
-        clauses, values = _after(table, query.after, query.namespace, p)
+        clauses, values = _after(table, query.after, query.namespace, p, mark)
         where += clauses
         params += values
     if query.name_prefix:
         clauses, values = _name_prefix(table, query.name_prefix, p)
         where += clauses
         params += values
-    clauses, values = seek_terms(query, dialect, p)
-    where += clauses
-    params += values
+    where += seeks
+    params += seek_values
     selected, values = selection_sql(query.selection, dialect)
     if selected:
         where.append(f"({selected})")
@@ -315,7 +383,8 @@ def list_sql(query: ListQuery, dialect: Dialect) -> tuple[str, list[object]]:
     sql = f"SELECT {cols}, revision, value FROM {table.name}"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {cols}"
+    order = ", ".join(f"+{c}" for c in table.order_columns) if driven else cols
+    sql += f" ORDER BY {order}"
     if query.limit:
         sql += f" LIMIT {p}"
         params.append(min(int(query.limit), _MAX_SQL_INT))
@@ -326,7 +395,7 @@ _MAX_SQL_INT = 2**63 - 1  # both stores' INTEGER; a larger LIMIT would overflow 
 
 
 def where_scope(
-    table: Table, kind: str, namespace: str | None, p: str
+    table: Table, kind: str, namespace: str | None, p: str, mark: str = ""
 ) -> tuple[list[str], list[object]]:
     where: list[str] = []
     params: list[object] = []
@@ -334,7 +403,7 @@ def where_scope(
         where.append(f"kind = {p}")
         params.append(kind)
     if namespace is not None:
-        where.append(f"namespace = {p}")
+        where.append(f"{mark}namespace = {p}")
         params.append(namespace)
     return where, params
 

@@ -32,28 +32,27 @@ def _ask(
 
 
 @click.command("configure", help="Log in to the API and store the session.")
-@click.option("--url", default=None, help=f"API URL (default {DEFAULT_URL}).")
-@click.option("--username", default=None)
-@click.option("--password", default=None)
-@click.option("--namespace", "-n", default=None)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None)
-@click.option("--trusted-ca-file", default="", help="CA bundle used to verify the API.")
-@click.option("--insecure-skip-tls-verify", is_flag=True)
-@click.option("--non-interactive", is_flag=True, help="Never prompt; fail on missing values.")
+@click.option("--url", default=None, help=f"The backend URL (default {DEFAULT_URL}).")
+@click.option("--username", default=None, help="Username.")
+@click.option("--password", default=None, help="Password.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Output format.")
+@click.option(
+    "--non-interactive", "-n", is_flag=True, help="Do not prompt; fail on missing values."
+)
 @pass_ctl
 def configure(
     ctl: CtlContext,
     url: str | None,
     username: str | None,
     password: str | None,
-    namespace: str | None,
     fmt: str | None,
-    trusted_ca_file: str,
-    insecure_skip_tls_verify: bool,
     non_interactive: bool,
 ) -> None:
+    """As sensuctl's: ``-n`` is ``--non-interactive``; ``--namespace``, ``--timeout``,
+    ``--trusted-ca-file`` and ``--insecure-skip-tls-verify`` (global flags) are stored too."""
     interactive = not non_interactive
     previous = ctl.config
+    namespace = ctl.namespace
     config = CtlConfig(
         url=_ask(
             url or ctl.url,
@@ -65,8 +64,9 @@ def configure(
         username=_ask(username, "Username", "--username", interactive=interactive),
         namespace=namespace or previous.namespace or DEFAULT_NAMESPACE,
         format=fmt or previous.format or DEFAULT_FORMAT,
-        trusted_ca_file=trusted_ca_file,
-        insecure_skip_tls_verify=insecure_skip_tls_verify,
+        trusted_ca_file=ctl.trusted_ca_file or "",
+        insecure_skip_tls_verify=ctl.insecure_skip_tls_verify,
+        timeout=ctl.timeout or previous.timeout,
     )
     secret = _ask(password, "Password", "--password", interactive=interactive, hide_input=True)
     if interactive and namespace is None:
@@ -74,13 +74,33 @@ def configure(
     if interactive and fmt is None:
         choice = click.Choice(FORMATS)
         config.format = str(click.prompt("Output format", default=config.format, type=choice))
-    client = ApiClient(config, transport=ctl.transport)
+    client = ApiClient(config, transport=ctl.transport, timeout=config.timeout)
     try:
         client.login(config.username, secret)
     finally:
         client.close()
     path = ctl.save(config)
     click.echo(f"Logged in to {config.url} as {config.username}; settings saved to {path}")
+
+
+@click.command("logout", help="End the session and forget its tokens.")
+@pass_ctl
+def logout(ctl: CtlContext) -> None:
+    """As sensuctl's: the backend ends the session, then the stored tokens and TLS settings
+    are cleared (URL, username, namespace and format stay)."""
+    config = ctl.config
+    if config.logged_in():
+        client = ctl.new_client(config, with_key=False)
+        try:
+            client.logout()
+        finally:
+            client.close()
+    config.access_token = config.refresh_token = ""
+    config.expires_at = 0
+    config.trusted_ca_file = ""
+    config.insecure_skip_tls_verify = False
+    ctl.save(config)
+    click.echo("You have been logged out")
 
 
 def _quote(value: str) -> str:

@@ -1,4 +1,4 @@
-"""`vigilctl create -f FILE`: PUT every wrapped document to its URI."""
+"""`vigilctl create -f FILE` (PUT every wrapped document to its URI) and `delete -f FILE`."""
 
 from __future__ import annotations
 
@@ -89,3 +89,21 @@ def create(
             click.echo(f"Error: {request.label}: {exc.message}", err=True)
     if failures:
         raise click.exceptions.Exit(1)
+
+
+@click.command("delete", help="Delete the resources described in a file or stdin.")
+@click.option("-f", "--file", "source", default="-", help="File to delete resources from.")
+@namespace_option
+@pass_ctl
+def delete(ctl: CtlContext, source: str, namespace: str | None) -> None:
+    """sensuctl's ``delete [-f FILE]``: the documents ``create -f`` reads, deleted in order;
+    the first failure stops, naming the resource."""
+    requests = load_requests((source,), False, ctl.effective_namespace(namespace))
+    client = ctl.client()
+    for index, request in enumerate(requests):
+        try:
+            client.delete(request.path)
+        except CtlError as exc:
+            raise CtlError(
+                f"error deleting resource {index} ({request.path}): {exc.message}"
+            ) from None

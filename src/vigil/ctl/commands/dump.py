@@ -10,7 +10,7 @@ import click
 from vigil.ctl.context import CtlContext, pass_ctl
 from vigil.ctl.errors import CtlError
 from vigil.ctl.formats import to_wrapped_json, to_yaml_documents, wrap
-from vigil.ctl.kinds import KINDS, Kind, find_kind
+from vigil.ctl.kinds import CORE_V2, KINDS, Kind, find_kind
 
 from .options import namespace_option
 from .resources import fetch_list
@@ -48,7 +48,7 @@ def dump_documents(ctl: CtlContext, kinds: list[Kind], namespace: str | None) ->
 
 
 @click.command("dump", help="Write resources (TYPES: comma-separated, or `all`) in wrapped form.")
-@click.argument("types")
+@click.argument("types", required=False)
 @click.option(
     "--format",
     "fmt",
@@ -57,19 +57,29 @@ def dump_documents(ctl: CtlContext, kinds: list[Kind], namespace: str | None) ->
     show_default=True,
 )
 @click.option("--all-namespaces", is_flag=True, help="Dump every namespace.")
-@click.option("--omit", default=DEFAULT_OMIT, show_default=True, help="Types left out of `all`.")
-@click.option("--file", "out_file", default=None, help="Write here instead of stdout.")
+@click.option(
+    "-o", "--omit", default=DEFAULT_OMIT, show_default=True, help="Types left out of `all`."
+)
+@click.option("-f", "--file", "out_file", default=None, help="Write here instead of stdout.")
+@click.option("-t", "--types", "list_types", is_flag=True, help="List the supported types.")
 @namespace_option
 @pass_ctl
 def dump(
     ctl: CtlContext,
-    types: str,
+    types: str | None,
     fmt: str,
     all_namespaces: bool,
     omit: str,
     out_file: str | None,
+    list_types: bool,
     namespace: str | None,
 ) -> None:
+    """sensuctl's flags: ``-f``/``--file``, ``-o``/``--omit``, ``-t``/``--types``."""
+    if list_types:
+        click.echo("\n".join(f"{CORE_V2}.{kind.type}" for kind in KINDS))
+        return
+    if not types:
+        raise CtlError("give the types to dump (comma-separated) or `all`")
     kinds = select_kinds(types, omit)
     target = None if all_namespaces else ctl.effective_namespace(namespace)
     documents = dump_documents(ctl, kinds, target)

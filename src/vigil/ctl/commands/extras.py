@@ -1,13 +1,15 @@
 """Commands specific to one kind: api-key grant/revoke, namespace create, event resolve,
-check execute."""
+check execute, silenced create."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import click
 
 from vigil.ctl.context import CtlContext, pass_ctl
+from vigil.ctl.errors import CtlError
 from vigil.ctl.kinds import API_PREFIX, find_kind, segment
 
 from .options import confirm_deletion, namespace_option, skip_confirm_option
@@ -62,8 +64,10 @@ def resolve_event(ctl: CtlContext, entity: str, check: str, namespace: str | Non
 
 @click.command("execute", help="Request an ad hoc run of a check.")
 @click.argument("name")
-@click.option("--subscriptions", default="", help="Comma-separated; replaces the check's own.")
-@click.option("--reason", default="", help="Why the check is run (recorded with the request).")
+@click.option(
+    "-s", "--subscriptions", default="", help="Comma-separated; replaces the check's own."
+)
+@click.option("-r", "--reason", default="", help="Why the check is run (recorded with it).")
 @namespace_option
 @pass_ctl
 def execute_check(
@@ -75,3 +79,59 @@ def execute_check(
     subs = [s.strip() for s in subscriptions.split(",") if s.strip()]
     ctl.client().post(path, {"check": name, "subscriptions": subs, "reason": reason})
     click.echo("Issued")
+
+
+def unix_time(text: str) -> int:
+    """sensuctl's ``--begin``: ``0`` (now, on the backend), ``now``, a Unix time, or a time
+    like ``Jan 02 2006 3:04PM UTC`` (sensuctl's format) or ISO 8601."""
+    text = text.strip()
+    if text in ("", "0"):
+        return 0
+    if text.lower() == "now":
+        return int(time.time())
+    if text.isdigit():
+        return int(text)
+    for parse in (
+        lambda t: datetime.strptime(t, "%b %d %Y %I:%M%p %Z").replace(tzinfo=UTC),
+        datetime.fromisoformat,
+    ):
+        try:
+            return int(parse(text).timestamp())
+        except ValueError:
+            continue
+    raise click.BadParameter(f"invalid time {text!r} (format: Jan 02 2006 3:04PM UTC)")
+
+
+@click.command("create", help="Create a silenced entry (sensuctl's flags).")
+@click.option("-r", "--reason", required=True, help="Reason for the silenced entry.")
+@click.option("-x", "--expire-on-resolve", is_flag=True, help="Clear the entry on resolution.")
+@click.option("-e", "--expire", type=int, default=-1, help="Expiry in seconds (-1: none).")
+@click.option("-s", "--subscription", default="", help="Silence this subscription.")
+@click.option("-c", "--check", default="", help="Silence this check.")
+@click.option("-b", "--begin", default="0", help="Start: Jan 02 2006 3:04PM MST, or now.")
+@namespace_option
+@pass_ctl
+def create_silenced(
+    ctl: CtlContext,
+    reason: str,
+    expire_on_resolve: bool,
+    expire: int,
+    subscription: str,
+    check: str,
+    begin: str,
+    namespace: str | None,
+) -> None:
+    if not check and not subscription:
+        raise CtlError("must specify --check or --subscription")
+    target = ctl.effective_namespace(namespace)
+    body = {
+        "metadata": {"namespace": target},
+        "subscription": subscription,
+        "check": check,
+        "reason": reason,
+        "expire": expire,
+        "expire_on_resolve": expire_on_resolve,
+        "begin": unix_time(begin),
+    }
+    ctl.client().post(f"{API_PREFIX}/namespaces/{segment(target)}/silenced", body)
+    click.echo("Created")

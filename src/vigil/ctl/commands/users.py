@@ -48,6 +48,9 @@ def add_user_commands(group: click.Group) -> None:
         create_user,
         change_password,
         reset_password,
+        hash_password_command,
+        set_groups,
+        test_creds,
         disable,
         reinstate,
         add_group,
@@ -57,16 +60,37 @@ def add_user_commands(group: click.Group) -> None:
         group.add_command(command)
 
 
+interactive_option = click.option(
+    "--interactive", is_flag=True, help="Prompt for what the flags leave out."
+)
+
+
+def _value(value: str | None, flag: str, interactive: bool, prompt: str, twice: bool) -> str:
+    """sensuctl's rule: flags, or prompts with --interactive; never a silent prompt."""
+    if value:
+        return value
+    if interactive:
+        return str(click.prompt(prompt, hide_input=True, confirmation_prompt=twice))
+    raise CtlError(f"{flag} is required (or use --interactive)")
+
+
+def _groups(text: str) -> list[str]:
+    return [g.strip() for g in text.split(",") if g.strip()]
+
+
 @click.command("create", help="Create a user.")
 @click.argument("username")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--groups", default="", help="Comma-separated group names.")
+@click.option("-p", "--password", default=None, help="Password.")
+@click.option("-g", "--groups", default="", help="Comma-separated groups to assign.")
+@interactive_option
 @pass_ctl
-def create_user(ctl: CtlContext, username: str, password: str, groups: str) -> None:
+def create_user(
+    ctl: CtlContext, username: str, password: str | None, groups: str, interactive: bool
+) -> None:
     body = {
         "username": username,
-        "password": password,
-        "groups": [g.strip() for g in groups.split(",") if g.strip()],
+        "password": _value(password, "--password", interactive, "Password", True),
+        "groups": _groups(groups),
         "disabled": False,
     }
     ctl.client().post(f"{API_PREFIX}/users", body)
@@ -75,30 +99,63 @@ def create_user(ctl: CtlContext, username: str, password: str, groups: str) -> N
 
 @click.command("change-password", help="Change a password (yours when USERNAME is omitted).")
 @click.argument("username", required=False)
-@click.option("--current-password", prompt=True, hide_input=True)
-@click.option("--new-password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("-c", "--current-password", default=None, help="Current password.")
+@click.option("-p", "--new-password", default=None, help="New password.")
+@interactive_option
 @pass_ctl
 def change_password(
-    ctl: CtlContext, username: str | None, current_password: str, new_password: str
+    ctl: CtlContext,
+    username: str | None,
+    current_password: str | None,
+    new_password: str | None,
+    interactive: bool,
 ) -> None:
     name = username or current_username(ctl)
-    body = {
-        "username": name,
-        "password": current_password,
-        "password_hash": hash_password(new_password),
-    }
+    current = _value(current_password, "--current-password", interactive, "Current password", False)
+    new = _value(new_password, "--new-password", interactive, "New password", True)
+    body = {"username": name, "password": current, "password_hash": hash_password(new)}
     ctl.client().put(user_path(name, "password"), body)
-    click.echo("Password updated")
+    click.echo("Updated")
 
 
 @click.command("reset-password", help="Set a user's password without knowing the old one.")
 @click.argument("username")
-@click.option("--new-password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("-p", "--password", "--new-password", "password", default=None, help="New password.")
+@interactive_option
 @pass_ctl
-def reset_password(ctl: CtlContext, username: str, new_password: str) -> None:
-    body = {"username": username, "password_hash": hash_password(new_password)}
+def reset_password(ctl: CtlContext, username: str, password: str | None, interactive: bool) -> None:
+    new = _value(password, "--password", interactive, "New password", True)
+    body = {"username": username, "password_hash": hash_password(new)}
     ctl.client().put(user_path(username, "reset_password"), body)
-    click.echo("Password reset")
+    click.echo("Updated")
+
+
+@click.command("hash-password", help="Print a bcrypt hash of PASSWORD for `password_hash`.")
+@click.argument("password")
+def hash_password_command(password: str) -> None:
+    click.echo(hash_password(password))
+
+
+@click.command("set-groups", help="Set the groups of a user (GROUPS: comma-separated).")
+@click.argument("username")
+@click.argument("groups")
+@pass_ctl
+def set_groups(ctl: CtlContext, username: str, groups: str) -> None:
+    client = ctl.client()  # as sensuctl: remove every group, then add each
+    client.delete(user_path(username, "groups"))
+    for group in _groups(groups):
+        client.request("PUT", user_path(username, "groups", group))
+    click.echo("Updated")
+
+
+@click.command("test-creds", help="Check a username and password against the backend.")
+@click.argument("username")
+@click.option("-p", "--password", default=None, help="Password.")
+@interactive_option
+@pass_ctl
+def test_creds(ctl: CtlContext, username: str, password: str | None, interactive: bool) -> None:
+    secret = _value(password, "--password", interactive, "Password", False)
+    ctl.client().test_credentials(username, secret)
 
 
 @click.command("disable", help="Disable a user (the API has no hard delete).")

@@ -13,7 +13,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from vigil.errors import VigilError
-from vigil.store.tables import INDEXED_EVENT_FIELDS, indexed_field_sql
+from vigil.store.tables import INDEXED_EVENT_FIELDS, TRIGRAM_COLUMNS, indexed_field_sql
 
 CONDITION_FAILED = "VGC01"  # SQLSTATE raised by vigil_require
 
@@ -59,6 +59,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"CREATE INDEX events_{key.rsplit('.', 1)[1]} ON events "
         f"({indexed_field_sql(key, 'postgres')}, namespace, entity, check_name)"
         for key in INDEXED_EVENT_FIELDS
+    ),
+    # 4: trigram indexes (pg_trgm) of the event key columns, so ``matches`` on the entity or
+    # check name (``LIKE '%...%'``, see tables.substring_term) seeks instead of scanning.
+    # The extension is database-wide and lives in ``public``; the operator class is named
+    # with whatever schema holds it, since the search path may not include it.
+    (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public",
+        f"""DO $$ DECLARE home text; BEGIN
+            SELECT n.nspname INTO home FROM pg_extension e
+              JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+            {
+            "".join(
+                f"EXECUTE format('CREATE INDEX events_{c}_trgm ON events USING gin "
+                f"({c} %I.gin_trgm_ops)', home); "
+                for c in TRIGRAM_COLUMNS
+            )
+        }
+        END $$""",
     ),
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from vigil.errors import VigilError
-from vigil.store.tables import INDEXED_EVENT_FIELDS, indexed_field_sql
+from vigil.store.tables import INDEXED_EVENT_FIELDS, TRIGRAM_COLUMNS, indexed_field_sql
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the two data tables and the revision counter.
@@ -37,6 +37,29 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"CREATE INDEX events_{key.rsplit('.', 1)[1]} ON events "
         f"({indexed_field_sql(key, 'sqlite')}, namespace, entity, check_name)"
         for key in INDEXED_EVENT_FIELDS
+    ),
+    # 3: a trigram index of event key columns, so ``matches`` on the entity or check name
+    # (a substring test) seeks instead of reading every row (see tables.substring_term).
+    # External content: the index keeps only trigrams; triggers keep it in step (an upsert
+    # that updates a row keeps its key, so only inserts and deletes touch it).
+    (
+        f"""CREATE VIRTUAL TABLE events_names USING fts5({", ".join(TRIGRAM_COLUMNS)},
+            content='events', content_rowid='rowid', tokenize='trigram case_sensitive 1')""",
+        "INSERT INTO events_names (events_names) VALUES ('rebuild')",
+        """CREATE TRIGGER events_names_insert AFTER INSERT ON events BEGIN
+            INSERT INTO events_names (rowid, entity, check_name)
+            VALUES (new.rowid, new.entity, new.check_name);
+        END""",
+        """CREATE TRIGGER events_names_delete AFTER DELETE ON events BEGIN
+            INSERT INTO events_names (events_names, rowid, entity, check_name)
+            VALUES ('delete', old.rowid, old.entity, old.check_name);
+        END""",
+        """CREATE TRIGGER events_names_update AFTER UPDATE OF entity, check_name ON events BEGIN
+            INSERT INTO events_names (events_names, rowid, entity, check_name)
+            VALUES ('delete', old.rowid, old.entity, old.check_name);
+            INSERT INTO events_names (rowid, entity, check_name)
+            VALUES (new.rowid, new.entity, new.check_name);
+        END""",
     ),
 )
 

@@ -20,17 +20,33 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from vigil.errors import Unavailable
-from vigil.store.base import ListQuery, Op, Record
+from vigil.store.base import Key, ListQuery, Op, Record
+from vigil.store.sqlite.packing import unpack
 from vigil.store.sqlite.schema import migrate
 from vigil.store.sqlite.writer import Writer
-from vigil.store.tables import count_sql, list_sql, record_from_row, row_key, statements_for
+from vigil.store.tables import (
+    TRIGRAM_DRIVE_LIMIT,
+    count_sql,
+    list_sql,
+    record_from_row,
+    row_key,
+    statements_for,
+    substring_probes,
+)
 
 BUSY_TIMEOUT_MS = 5000
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    """A connection through SQLite's ``unix-excl`` VFS: this process holds the file
+    exclusively (Vigil's state directory has one owner), so the WAL index lives in this
+    process's memory and a read takes its snapshot without the two ``fcntl`` lock calls
+    per statement that the default VFS makes on the ``-shm`` file (a point read: 15 -> 2.4
+    µs). The writer and reader connections share that index, as two connections of one
+    process do. Other processes cannot open the file while the store is open."""
     # isolation_level=None: we issue BEGIN/COMMIT ourselves; every read is its own snapshot.
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    uri = f"{Path(path).resolve().as_uri()}?vfs=unix-excl"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
 
@@ -81,12 +97,22 @@ class SQLiteStore:
         row = self._read().execute(statements_for(kind, "sqlite").get, key).fetchone()
         if row is None:
             return None
-        return Record(kind, namespace, name, int(row[0]), bytes(row[1]))
+        return Record(kind, namespace, name, int(row[0]), unpack(row[1]))
+
+    async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
+        return [await self.get(*key) for key in keys]
 
     async def list(self, query: ListQuery) -> list[Record]:
-        sql, params = list_sql(query, "sqlite")
+        # ``matches`` on trigram-indexed names: read from the index only when it offers few
+        # candidates (see tables.list_sql); otherwise walk the key order, which stops early.
+        probes = substring_probes(query)
+        drive = any(
+            self._read().execute(sql, params).fetchone()[0] <= TRIGRAM_DRIVE_LIMIT
+            for sql, params in probes
+        )
+        sql, params = list_sql(query, "sqlite", substrings=drive)
         rows = self._read().execute(sql, params).fetchall()
-        return [record_from_row(query.kind, row) for row in rows]
+        return [record_from_row(query.kind, (*row[:-1], unpack(row[-1]))) for row in rows]
 
     async def count(self, kind: str, namespace: str | None = None) -> int:
         sql, params = count_sql(kind, namespace, "sqlite")

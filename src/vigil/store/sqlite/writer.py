@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from vigil.errors import Unavailable
 from vigil.store.base import Op
+from vigil.store.sqlite.packing import packed_op
 from vigil.store.sqlite.schema import stored_revision
 from vigil.store.tables import failure, plan_op
 
@@ -45,7 +46,7 @@ def _settle(future: asyncio.Future[int], outcome: int | BaseException) -> None:
 def run_ops(conn: sqlite3.Connection, ops: Sequence[Op], revision: int) -> None:
     """Run one batch inside the current transaction; raise on the first failed condition."""
     for op in ops:
-        planned = plan_op(op, revision, "sqlite")
+        planned = plan_op(packed_op(op), revision, "sqlite")
         if conn.execute(planned.sql, planned.params).rowcount or not planned.conditional:
             continue
         row = conn.execute(planned.revision_of, planned.key).fetchone()

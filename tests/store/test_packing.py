@@ -1,0 +1,56 @@
+"""SQLite keeps large values compressed and gives back exactly the bytes written."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+
+from vigil.store.base import ListQuery, Put
+from vigil.store.sqlite import SQLiteStore
+
+pytestmark = pytest.mark.anyio
+
+BIG = orjson.dumps({"check": {"output": "x" * 3000, "history": [{"status": 0}] * 21}})
+SMALL = orjson.dumps({"metadata": {"name": "small"}})
+
+
+async def test_values_round_trip_and_large_ones_are_stored_smaller(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "vigil.db")
+    try:
+        await store.apply(
+            [Put("events", "default", "e/c", BIG), Put("checks", "default", "s", SMALL)]
+        )
+        got = await store.get("events", "default", "e/c")
+        assert got is not None and got.value == BIG
+        listed = await store.list(ListQuery("events", "default"))
+        assert [r.value for r in listed] == [BIG]
+        small = await store.get("checks", "default", "s")
+        assert small is not None and small.value == SMALL
+    finally:
+        await store.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "vigil.db")) as conn, conn:
+        (stored,) = conn.execute("SELECT value FROM events").fetchone()
+        (plain,) = conn.execute("SELECT value FROM resources WHERE name = 's'").fetchone()
+    assert len(stored) < len(BIG) / 4
+    assert plain == SMALL
+
+
+async def test_rows_stored_plainly_are_read_as_they_are(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "vigil.db")
+    await store.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "vigil.db")) as conn, conn:
+        conn.execute(
+            "INSERT INTO events (namespace, entity, check_name, revision, value) "
+            "VALUES ('default', 'e', 'c', 1, ?)",
+            (BIG,),
+        )
+    store = await SQLiteStore.open(tmp_path / "vigil.db")
+    try:
+        got = await store.get("events", "default", "e/c")
+        assert got is not None and got.value == BIG
+    finally:
+        await store.close()
