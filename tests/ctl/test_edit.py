@@ -83,7 +83,9 @@ def get_check(server: LiveServer, ns: str, name: str) -> dict[str, object]:
 
 def test_edit_applies_the_change(server: LiveServer, configured: Path, tmp_path: Path) -> None:
     put_check(server, "default", "edited")
-    env = editor(tmp_path, "path.write_text(path.read_text().replace('interval: 60', 'interval: 90'))\n")
+    env = editor(
+        tmp_path, "path.write_text(path.read_text().replace('interval: 60', 'interval: 90'))\n"
+    )
     done = vigilctl(configured, "edit", "check", "edited", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Updated /api/core/v2/namespaces/default/checks/edited\n"
@@ -188,7 +190,12 @@ def test_dump_all_has_tessen_config_after_the_cluster_kinds(
     assert order.index("TessenConfig") < order.index("CheckConfig")
     tessen = [doc for doc in docs if doc["type"] == "TessenConfig"]
     assert tessen == [
-        {"type": "TessenConfig", "api_version": "core/v2", "metadata": {}, "spec": {"opt_out": False}}
+        {
+            "type": "TessenConfig",
+            "api_version": "core/v2",
+            "metadata": {},
+            "spec": {"opt_out": False},
+        }
     ]
     listed = vigilctl(configured, "dump", "--types")
     assert "core/v2.TessenConfig" in listed.stdout.split()
@@ -206,3 +213,16 @@ def test_dumped_tessen_config_creates_back(
     with client_for(server.url, token_for(server.url)) as admin:
         assert admin.get("/api/core/v2/tessen").json()["opt_out"] is True
         admin.put("/api/core/v2/tessen", json={"opt_out": False})
+
+
+def test_blank_creates_on_save(server: LiveServer, configured: Path, tmp_path: Path) -> None:
+    body = (
+        "import yaml\ndoc = yaml.safe_load(path.read_text())\n"
+        "assert doc['metadata'] == {'name': '', 'namespace': 'default'}, doc\n"
+        "doc['metadata']['name'] = 'from-blank'\n"
+        "doc['spec'] = {'command': 'true', 'interval': 30, 'subscriptions': ['x']}\n"
+        "path.write_text(yaml.safe_dump(doc))\n"
+    )
+    done = vigilctl(configured, "edit", "check", "--blank", env=editor(tmp_path, body))
+    assert done.returncode == 0, done.stderr
+    assert get_check(server, "default", "from-blank")["interval"] == 30

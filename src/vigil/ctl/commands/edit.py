@@ -51,14 +51,16 @@ def run_editor(path: Path) -> None:
     """`$EDITOR` split on white space (as sensuctl does), with this terminal as its stdio."""
     command = (os.environ.get("EDITOR") or "").split() or [DEFAULT_EDITOR]
     try:
-        completed = subprocess.run([*command, str(path)], check=False)  # noqa: S603
+        completed = subprocess.run([*command, str(path)], check=False)
     except OSError as exc:
         raise CtlError(f"cannot run editor {command[0]}: {exc.strerror or exc}") from exc
     if completed.returncode != 0:
         raise CtlError(f"editor exited with status {completed.returncode}; nothing changed")
 
 
-@click.command("edit", help="Edit a resource in $EDITOR and apply it (TYPE NAME, events: ENTITY CHECK).")
+@click.command(
+    "edit", help="Edit a resource in $EDITOR and apply it (TYPE NAME, events: ENTITY CHECK)."
+)
 @click.argument("resource_type", metavar="TYPE")
 @click.argument("keys", nargs=-1, metavar="[KEY]...")
 @click.option("-b", "--blank", is_flag=True, help="Edit a blank resource, and create it on save.")
@@ -78,10 +80,7 @@ def edit(
         raise CtlError(f"invalid resource type: {resource_type}")
     ns = ctl.effective_namespace(namespace)
     json_format = ctl.effective_format(fmt) in ("json", "wrapped-json")
-    if blank:
-        current = _blank(kind, ns)
-    else:
-        current = ctl.client().get(_object_path(kind, ns, keys))
+    current = _blank(kind, ns) if blank else ctl.client().get(_object_path(kind, ns, keys))
     original = _render(wrap(kind, current), json_format)
     suffix = ".json" if json_format else ".yaml"
     with tempfile.TemporaryDirectory(prefix="vigilctl-edit-") as directory:
