@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 from vigil.agent.assets import AssetError, AssetManager, RuntimeAsset, asset_env, safe_unpack
+from vigil.agent.ratelimit import TokenBucket
 
 pytestmark = pytest.mark.anyio
 
@@ -183,6 +184,23 @@ async def test_concurrent_requests_download_once(
     async with anyio.create_task_group() as group:
         for _ in range(5):
             group.start_soon(manager.get, spec, ENTITY)
+    assert len(seen) == 1
+
+
+async def test_downloads_over_the_rate_limit_are_refused(
+    tmp_path: Path, served: tuple[str, Path, list[dict[str, str]]]
+) -> None:
+    base, root, seen = served
+    specs = []
+    for name in ("a", "b"):
+        data = make_tar([file_member(f"bin/{name}")])
+        (root / f"{name}.tgz").write_bytes(data)
+        specs.append(asset(name, f"{base}/{name}.tgz", hashlib.sha512(data).hexdigest()))
+    manager = AssetManager(tmp_path / "cache", limiter=TokenBucket(0.001, 1))
+    assert await manager.get(specs[0], ENTITY) is not None
+    with pytest.raises(AssetError, match="can't download asset due to rate limit"):
+        await manager.get(specs[1], ENTITY)
+    assert await manager.get(specs[0], ENTITY) is not None  # installed ones need no download
     assert len(seen) == 1
 
 

@@ -287,6 +287,40 @@ def test_proxy_results_and_statsd(admin: httpx.Client, agent: AgentProcess, root
     poll(flushed)
 
 
+def test_processes_listed_and_api_events_paced(
+    admin: httpx.Client, agent: AgentProcess, server: Backend, root: Path
+) -> None:
+    """``--discover-processes`` fills ``system.processes``; ``--events-rate-limit`` holds API
+    events past the burst in the queue (they are accepted, not refused), keepalives go on."""
+    paced = AgentProcess(
+        "e2e-paced",
+        [server.agent_url],
+        root / "cache-paced",
+        "--discover-processes",
+        "--events-rate-limit",
+        "0.001",
+        "--events-burst-limit",
+        "2",
+    ).start()
+    try:
+        for n in range(3):
+            body = {"check": {"metadata": {"name": f"paced-{n}"}, "output": f"n={n}"}}
+            assert httpx.post(f"{paced.api}/events", json=body).status_code == 202
+        assert poll(lambda: event(admin, paced.name, "paced-0"))
+        assert poll(lambda: event(admin, paced.name, "paced-1"))
+        gauge = "sensu_agent_outbox_events 1.0"
+        assert poll(lambda: gauge in httpx.get(f"{paced.api}/metrics").text)
+        assert event(admin, paced.name, "paced-2") is None
+        entity = poll(lambda: fetch(admin, f"entities/{paced.name}"))
+        names = {p["name"] for p in entity["system"]["processes"]}
+        assert names and all(isinstance(name, str) and name for name in names)
+        before = entity["last_seen"]
+        assert poll(lambda: (fetch(admin, f"entities/{paced.name}") or {})["last_seen"] > before)
+        assert (fetch(admin, f"entities/{agent.name}") or {})["system"].get("processes") is None
+    finally:
+        paced.stop()
+
+
 def test_backend_restart_loses_no_result(server: Backend, agent: AgentProcess, root: Path) -> None:
     server.stop()
     poll(lambda: agent.health() == 503)

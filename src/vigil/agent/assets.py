@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from vigil.agent.ratelimit import TokenBucket
 from vigil.tokens import env_key, substitute, synthesize
 
 CHUNK = 1 << 16
@@ -89,8 +90,14 @@ def safe_unpack(archive: Path, target: Path) -> None:
 class AssetManager:
     """Installs assets on demand under ``cache_dir``; one download per sha512 at a time."""
 
-    def __init__(self, cache_dir: Path, trusted_ca_file: str = "") -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        trusted_ca_file: str = "",
+        limiter: TokenBucket | None = None,
+    ) -> None:
         self.cache_dir = cache_dir
+        self.limiter = limiter or TokenBucket(0, 1)
         self.verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=trusted_ca_file) if trusted_ca_file else True
         )
@@ -148,6 +155,8 @@ class AssetManager:
 
     async def _download(self, url: str, build: Mapping[str, Any], archive: Path) -> str:
         headers = {str(k): str(v).strip() for k, v in (build.get("headers") or {}).items()}
+        if not self.limiter.allow():
+            raise AssetError("can't download asset due to rate limit")
         digest = hashlib.sha512()
         try:
             async with (

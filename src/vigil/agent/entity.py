@@ -58,6 +58,17 @@ def _prefix(netmask: str) -> int:
     return sum(bin(int(part)).count("1") for part in netmask.split("."))
 
 
+def processes() -> list[dict[str, str]]:
+    """core/v2 ``Process`` entries (only ``name`` exists in Sensu's type), one per process we
+    may read; reading only the name keeps the cost to one small read per process."""
+    out = []
+    for proc in psutil.process_iter(["name"]):
+        name = proc.info.get("name")
+        if name:
+            out.append({"name": str(name)})
+    return out
+
+
 def system_facts() -> dict[str, Any]:
     """Sensu's ``System``: hostname, OS, platform, architecture, network interfaces."""
     release = _os_release()
@@ -87,6 +98,7 @@ class AgentEntity:
         self._lock = threading.Lock()
         self._remote: dict[str, Any] | None = None
         self._system: dict[str, Any] = self._facts()
+        self._processes: list[dict[str, str]] | None = None
 
     def local_config(self) -> dict[str, Any]:
         c = self.config
@@ -135,11 +147,19 @@ class AgentEntity:
         with self._lock:
             self._system = facts
 
+    def refresh_processes(self) -> None:
+        """Blocking (one read per process): run it off the event loop, once per keepalive."""
+        found = processes() if self.config.discover_processes else None
+        with self._lock:
+            self._processes = found
+
     def current(self) -> dict[str, Any]:
         """The core/v2 Entity JSON (v3 config + state, as ``V3EntityToV2``)."""
         with self._lock:
             base = self._remote if self._remote is not None else self.local_config()
             system = self._system
+            if self._processes is not None:
+                system = {**system, "processes": self._processes}
         entity = {k: v for k, v in base.items() if k not in ("api_version", "type")}
         meta = dict(entity.get("metadata") or {})
         meta.setdefault("name", self.config.name)

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from vigil.agent.entity import AGENT_VERSION
+from vigil.agent.outbox import API_EVENT
 from vigil.errors import InvalidArgument
 from vigil.model.checks import Check
 
@@ -147,7 +148,7 @@ def api_app(
         except (orjson.JSONDecodeError, BadEvent, TypeError, ValueError, AttributeError) as exc:
             return PlainTextResponse(f"{exc}\n", status_code=400)
         try:
-            send("event", event)
+            send(API_EVENT, event)
         except Exception:
             log.exception("error queueing message")
             return PlainTextResponse("error queueing message\n", status_code=500)

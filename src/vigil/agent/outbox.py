@@ -15,6 +15,10 @@ from pathlib import Path
 
 log = logging.getLogger("vigil.agent.outbox")
 
+# Events posted to the agent API wait under this type: they leave as ``event`` messages, paced
+# by ``--events-rate-limit`` as sensu-agent paces its API queue.
+API_EVENT = "api_event"
+
 
 class Outbox:
     def __init__(self, path: Path, max_events: int) -> None:

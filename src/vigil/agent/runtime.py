@@ -34,7 +34,8 @@ from vigil.agent.connection import (
 )
 from vigil.agent.entity import AgentEntity
 from vigil.agent.execution import CheckRequestRefused, CheckRunner, Sequences, read_allow_list
-from vigil.agent.outbox import Outbox
+from vigil.agent.outbox import API_EVENT, Outbox
+from vigil.agent.ratelimit import TokenBucket
 
 log = logging.getLogger("vigil.agent")
 
@@ -53,7 +54,12 @@ class Agent:
         self.assets = (
             None
             if config.disable_assets
-            else AssetManager(cache / "assets", config.trusted_ca_file)
+            else AssetManager(
+                cache / "assets",
+                config.trusted_ca_file,
+                # as sensu-agent: a rate of 0 means the default rate, not "no limit"
+                TokenBucket(config.assets_rate_limit or 1.39, config.assets_burst_limit),
+            )
         )
         self.runner = CheckRunner(
             agent_name=config.name,
@@ -69,6 +75,7 @@ class Agent:
         self._pending = asyncio.Event()
         self._config_received = asyncio.Event()
         self._accept_checks = False
+        self.events_limiter = TokenBucket(config.events_rate_limit, config.events_burst_limit)
         self.stats = {"connections": 0, "messages_sent": 0, "messages_received": 0}
 
     # --- events in ------------------------------------------------------------------------
@@ -204,25 +211,35 @@ class Agent:
             while True:
                 now = time.monotonic()
                 if now >= next_keepalive:
+                    if self.config.discover_processes:
+                        await asyncio.to_thread(self.entity.refresh_processes)
                     await ws.send(frame("keepalive", orjson.dumps(self.keepalive())))
                     self.stats["messages_sent"] += 1
                     next_keepalive = now + interval
-                await self._drain(ws)
+                paced = await self._drain(ws)
                 self._pending.clear()
-                if len(self.outbox):
+                if len(self.outbox) and paced is None:
                     continue
+                timeout = next_keepalive - time.monotonic()
+                if paced is not None:
+                    timeout = min(timeout, paced)
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(
-                        self._pending.wait(), max(0.0, next_keepalive - time.monotonic())
-                    )
+                    await asyncio.wait_for(self._pending.wait(), max(0.0, timeout))
         except ConnectionClosed:
             return
 
-    async def _drain(self, ws: ClientConnection) -> None:
+    async def _drain(self, ws: ClientConnection) -> float | None:
+        """Send queued messages in order; an API event over ``--events-rate-limit`` stops the
+        batch and the answer is the seconds until it may go (keepalives go on meanwhile)."""
         for message_id, message_type, payload in self.outbox.peek(OUTBOX_BATCH):
+            if message_type == API_EVENT:
+                if not self.events_limiter.allow():
+                    return self.events_limiter.delay()
+                message_type = "event"
             await ws.send(frame(message_type, payload))
             self.outbox.remove(message_id)
             self.stats["messages_sent"] += 1
+        return None
 
     async def _refresh_system(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
