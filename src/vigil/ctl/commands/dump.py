@@ -15,9 +15,8 @@ from vigil.ctl.kinds import CORE_V2, DUMP_KINDS, Kind, find_kind
 from .options import namespace_option
 from .resources import fetch_list
 
-# API keys cannot be created back, events are state rather than configuration, and users come
-# back from the API without password material, so `create` would refuse them.
-DEFAULT_OMIT = "core/v2.APIKey,core/v2.Event,core/v2.User"
+# As sensuctl: `dump all` dumps every type unless told otherwise (`--omit core/v2.Event,...`).
+DEFAULT_OMIT = ""
 
 
 def _kinds_named(names: str) -> list[Kind]:
