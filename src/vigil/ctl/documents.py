@@ -114,6 +114,8 @@ def _names(kind: Kind, body: dict[str, Any]) -> list[str]:
 def to_request(doc: Mapping[str, Any], namespace: str) -> Request:
     """Route one document: PUT to its object URI (create-or-replace, as sensuctl does)."""
     kind = document_kind(doc)
+    if kind.singleton:
+        return Request("PUT", kind.object_path(None), dict(doc.get("spec") or {}), kind.type)
     body = unwrap(doc, kind, namespace)
     names = _names(kind, body)
     label = f"{kind.type} {'/'.join(names)}".strip()

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from vigil.model.base import Resource
 from vigil.model.registry import REGISTRY
+from vigil.model.tessen import TessenConfig
 
 CORE_V2 = "core/v2"
 API_PREFIX = "/api/core/v2"
@@ -25,6 +26,7 @@ class Kind:
     plural: str  # URL segment
     namespaced: bool
     creatable: bool = True
+    singleton: bool = False  # one unnamed object at the collection URL (TessenConfig)
 
     @property
     def qualified(self) -> str:
@@ -37,6 +39,8 @@ class Kind:
         return f"{API_PREFIX}/{self.plural}"
 
     def object_path(self, namespace: str | None, *names: str) -> str:
+        if self.singleton:
+            return self.collection_path(None)
         parts = "/".join(segment(n) for n in names)
         return f"{self.collection_path(namespace)}/{parts}"
 
@@ -53,8 +57,14 @@ def _kind_of(cls: type[Resource]) -> Kind:
 # In the registry's dependency order, which is the order `dump` writes.
 KINDS: tuple[Kind, ...] = tuple(_kind_of(cls) for cls in REGISTRY.values())
 
+# The call-home setting is served at its own URL, not as a generic kind, but sensuctl dumps,
+# creates and edits it like one (after the cluster-wide kinds, before the namespaced ones).
+TESSEN = Kind("tessen", TessenConfig.TYPE, TessenConfig.PLURAL, False, singleton=True)
+_FIRST_NAMESPACED = next((i for i, k in enumerate(KINDS) if k.namespaced), len(KINDS))
+DUMP_KINDS: tuple[Kind, ...] = (*KINDS[:_FIRST_NAMESPACED], TESSEN, *KINDS[_FIRST_NAMESPACED:])
+
 _BY_NAME: dict[str, Kind] = {}
-for _kind in KINDS:
+for _kind in DUMP_KINDS:
     _aliases = (_kind.cli, _kind.type, _kind.plural, _kind.qualified, _kind.cli.replace("-", ""))
     for _alias in _aliases:
         _BY_NAME[_alias.lower()] = _kind

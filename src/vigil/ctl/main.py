@@ -15,6 +15,7 @@ from .commands.backend import cluster, tessen, version
 from .commands.configure import configure, env, logout
 from .commands.create import create, delete
 from .commands.dump import dump
+from .commands.edit import edit
 from .commands.extras import (
     create_namespace,
     create_silenced,
@@ -102,6 +103,7 @@ def build() -> click.Group:
         create,
         delete,
         dump,
+        edit,
         config_group,
         tessen,
         cluster,

@@ -10,14 +10,13 @@ import click
 from vigil.ctl.context import CtlContext, pass_ctl
 from vigil.ctl.errors import CtlError
 from vigil.ctl.formats import to_wrapped_json, to_yaml_documents, wrap
-from vigil.ctl.kinds import CORE_V2, KINDS, Kind, find_kind
+from vigil.ctl.kinds import CORE_V2, DUMP_KINDS, Kind, find_kind
 
 from .options import namespace_option
 from .resources import fetch_list
 
-# API keys cannot be created back, events are state rather than configuration, and users come
-# back from the API without password material, so `create` would refuse them.
-DEFAULT_OMIT = "core/v2.APIKey,core/v2.Event,core/v2.User"
+# As sensuctl: `dump all` dumps every type unless told otherwise (`--omit core/v2.Event,...`).
+DEFAULT_OMIT = ""
 
 
 def _kinds_named(names: str) -> list[Kind]:
@@ -34,17 +33,30 @@ def select_kinds(types: str, omit: str) -> list[Kind]:
     """`all` or a comma-separated list, returned in the table's order (namespaces first)."""
     if types.strip().lower() == "all":
         omitted = set(_kinds_named(omit))
-        return [kind for kind in KINDS if kind not in omitted]
+        return [kind for kind in DUMP_KINDS if kind not in omitted]
     wanted = set(_kinds_named(types))
-    return [kind for kind in KINDS if kind in wanted]
+    return [kind for kind in DUMP_KINDS if kind in wanted]
 
 
 def dump_documents(ctl: CtlContext, kinds: list[Kind], namespace: str | None) -> list[Any]:
     documents: list[Any] = []
     for kind in kinds:
+        if kind.singleton:
+            documents.extend(wrap(kind, item) for item in _singleton(ctl, kind))
+            continue
         target = namespace if kind.namespaced else None
         documents.extend(wrap(kind, item) for item in fetch_list(ctl, kind, target))
     return documents
+
+
+def _singleton(ctl: CtlContext, kind: Kind) -> list[Any]:
+    """The one object, or none where this user may not read it (sensuctl skips 403/404)."""
+    try:
+        return [ctl.client().get(kind.collection_path(None))]
+    except CtlError as exc:
+        if exc.status in (402, 403, 404):
+            return []
+        raise
 
 
 @click.command("dump", help="Write resources (TYPES: comma-separated, or `all`) in wrapped form.")
@@ -76,7 +88,7 @@ def dump(
 ) -> None:
     """sensuctl's flags: ``-f``/``--file``, ``-o``/``--omit``, ``-t``/``--types``."""
     if list_types:
-        click.echo("\n".join(f"{CORE_V2}.{kind.type}" for kind in KINDS))
+        click.echo("\n".join(f"{CORE_V2}.{kind.type}" for kind in DUMP_KINDS))
         return
     if not types:
         raise CtlError("give the types to dump (comma-separated) or `all`")
