@@ -18,15 +18,14 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import orjson
-import yaml
 
 from vigil.agent import metricformats, thresholds
 from vigil.agent.assets import AssetError, AssetManager, RuntimeAsset, asset_env
+from vigil.allowlist import AllowEntry
 from vigil.errors import InvalidArgument
 from vigil.model.checks import CheckConfig
 from vigil.pipeline.commands import run_command
@@ -50,40 +49,10 @@ class CheckRequestRefused(Exception):
         self.duplicate = duplicate
 
 
-@dataclass(frozen=True, slots=True)
-class AllowEntry:
-    exec: str
-    args: tuple[str, ...]
-    sha512: str = ""
-    enable_env: bool = False
-
-
-def read_allow_list(path: str) -> list[AllowEntry]:
-    """sensu-agent's allow list file: a YAML or JSON list of {exec, args, sha512, enable_env}."""
-    if not path:
-        return []
-    if not any(ext in path for ext in (".yaml", ".yml", ".json")):
-        raise InvalidArgument("invalid file extension")
-    raw = yaml.safe_load(Path(path).read_text()) or []
-    entries = []
-    for item in raw:
-        if not item.get("exec"):
-            raise InvalidArgument("exec cannot be empty")
-        if not item.get("args"):
-            raise InvalidArgument("args cannot be empty")
-        entries.append(
-            AllowEntry(
-                str(item["exec"]),
-                tuple(str(a) for a in item["args"]),
-                str(item.get("sha512") or ""),
-                bool(item.get("enable_env")),
-            )
-        )
-    return entries
-
-
 def match_allow_list(entries: Sequence[AllowEntry], command: str) -> AllowEntry | None:
-    """sensu-agent's rule: exec and args are removed from the command; nothing may remain."""
+    """sensu-agent's rule: exec and args are removed from the command; nothing may remain.
+    (The backend's handler allow-list, ``vigil.allowlist``, reads the same file format with a
+    stricter rule: ``exec`` must come first.)"""
     for entry in entries:
         if entry.exec in command:
             remaining = command.replace(entry.exec, "")

@@ -33,9 +33,10 @@ from vigil.agent.connection import (
     unframe,
 )
 from vigil.agent.entity import AgentEntity
-from vigil.agent.execution import CheckRequestRefused, CheckRunner, Sequences, read_allow_list
+from vigil.agent.execution import CheckRequestRefused, CheckRunner, Sequences
 from vigil.agent.outbox import API_EVENT, Outbox
 from vigil.agent.ratelimit import TokenBucket
+from vigil.allowlist import load_allow_list
 
 log = logging.getLogger("vigil.agent")
 
@@ -68,7 +69,7 @@ class Agent:
             send=self.send,
             sequences=self.sequences,
             assets=self.assets,
-            allow_list=read_allow_list(config.allow_list),
+            allow_list=load_allow_list(config.allow_list) if config.allow_list else (),
         )
         self.connected = asyncio.Event()
         self.backend_id = ""
