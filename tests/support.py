@@ -120,12 +120,21 @@ def vigil_cmd(*args: str) -> list[str]:
 class ServerProcess:
     """``vigil start`` as a real subprocess (durability, signals, several backends)."""
 
-    def __init__(self, state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        state_dir: Path,
+        *extra: str,
+        env: dict[str, str] | None = None,
+        port: int = 0,
+        agent_port: int = 0,
+    ) -> None:
+        # Free ports unless given (a restarted backend is found where its clients left it),
+        # so that several backends can run on one host.
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dashboard_port = free_port()
         self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}"
-        self.agent_port = free_port()  # so that several backends can run on one host
+        self.agent_port = agent_port or free_port()
         self.agent_url = f"ws://127.0.0.1:{self.agent_port}"
         self.args = vigil_cmd(
             "start",

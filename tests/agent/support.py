@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import ServerProcess, free_port, vigil_cmd, wait_for
+from tests.support import ServerProcess, free_port, wait_for
 
 AGENT_BIN = str(Path(sys.executable).parent / "vigil-agent")
 # Handlers in these tests write into the suite's (root-only) temporary directories.
@@ -23,28 +23,11 @@ BACKEND_FLAGS = (
 
 
 class Backend(ServerProcess):
-    """``vigil start`` with the agent listener on its own port; both ports can be given, so a
-    restarted backend is found where its agents left it."""
+    """``vigil start`` with the agent tests' flags; both ports can be given, so a restarted
+    backend is found where its agents left it."""
 
     def __init__(self, state_dir: Path, *extra: str, port: int = 0, agent_port: int = 0) -> None:
-        super().__init__(state_dir)
-        self.port = port or self.port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.agent_port = agent_port or free_port()
-        self.agent_url = f"ws://127.0.0.1:{self.agent_port}"
-        self.args = vigil_cmd(
-            "start",
-            "--state-dir",
-            str(state_dir),
-            "--api-listen-address",
-            f"127.0.0.1:{self.port}",
-            "--agent-port",
-            str(self.agent_port),
-            "--dashboard-port",
-            str(self.dashboard_port),
-            *BACKEND_FLAGS,
-            *extra,
-        )
+        super().__init__(state_dir, *BACKEND_FLAGS, *extra, port=port, agent_port=agent_port)
 
 
 class AgentProcess:
