@@ -102,7 +102,7 @@ class Intake:
         state = wire.digest({field: entity.get(field) for field in _STATE_FIELDS})
         if entity.get("entity_class") == wire.AGENT_CLASS and state != registered:
             await self.register(prepared, namespace)
-        await self.events.ingest(prepared, namespace=namespace)
+        await self.events.ingest_prepared(prepared, namespace)
         return state
 
     async def event(self, payload: bytes, namespace: str, agent: str) -> None:

@@ -238,15 +238,16 @@ class EventProcessor:
         Raises InvalidArgument for an invalid event. A ``keepalive`` check refreshes the
         entity's keepalive deadline and is stored as Sensu's OK keepalive event.
         """
-        return await self._ingest(prepare_incoming(event, namespace, created_by), namespace)
+        return await self.ingest_prepared(prepare_incoming(event, namespace, created_by), namespace)
 
     async def ingest_event(
         self, event: Event, *, namespace: str, created_by: str | None = None
     ) -> Doc:
         """``ingest`` of an event already decoded into its type (changed in place)."""
-        return await self._ingest(prepare_event(event, namespace, created_by), namespace)
+        return await self.ingest_prepared(prepare_event(event, namespace, created_by), namespace)
 
-    async def _ingest(self, prepared: Doc, namespace: str) -> Doc:
+    async def ingest_prepared(self, prepared: Doc, namespace: str) -> Doc:
+        """``ingest`` of an event ``prepare_incoming`` has already normalised and validated."""
         check = prepared.get("check")
         if not isinstance(check, dict):
             self.emit(prepared)
