@@ -11,8 +11,6 @@ which pick protobuf only when the backend lists it, speak JSON.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import socket
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ from vigil.agentd.sessions import Session
 from vigil.api import open as open_routes
 from vigil.api.context import Services
 from vigil.api.responses import status_of
-from vigil.auth.identity import Identity
+from vigil.auth.identity import Identity, basic_credentials
 from vigil.errors import Forbidden, InvalidArgument, NotFound, Unauthenticated, VigilError
 from vigil.model.meta import check_name
 from vigil.rbac.attributes import Attributes
@@ -50,26 +48,13 @@ class Hello:
     subscriptions: tuple[str, ...]
 
 
-def basic_credentials(authorization: str) -> tuple[str, str]:
-    """(username, password) of a Basic header; Unauthenticated("missing credentials") when
-    there is none, as Go's ``Request.BasicAuth`` reads it."""
-    scheme, _, encoded = authorization.partition(" ")
-    if scheme.lower() != "basic":
-        raise Unauthenticated("missing credentials")
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise Unauthenticated("missing credentials") from None
-    username, sep, password = decoded.partition(":")
-    if not sep:
-        raise Unauthenticated("missing credentials")
-    return username, password
-
-
 async def handshake(svc: Services, websocket: WebSocket) -> Hello:
     """Authenticate and authorise the agent; raise the refusal's domain error."""
     headers = websocket.headers
-    username, password = basic_credentials(headers.get("authorization", ""))
+    credentials = basic_credentials(headers.get("authorization", ""))
+    if credentials is None:
+        raise Unauthenticated("missing credentials")
+    username, password = credentials
     client = websocket.client.host if websocket.client else ""
     try:
         identity: Identity = await svc.auth.authenticator.check_password(username, password, client)

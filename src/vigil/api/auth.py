@@ -7,15 +7,13 @@ access tokens of the session too.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from vigil.api import requests as rq
 from vigil.api.context import services
 from vigil.api.responses import empty, json_response
+from vigil.auth.identity import basic_credentials
 from vigil.auth.services import AuthServices
 from vigil.errors import Unauthenticated
 
@@ -35,19 +33,14 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def basic_credentials(request: Request) -> tuple[str, str]:
+def login_credentials(request: Request) -> tuple[str, str]:
     header = request.headers.get("authorization", "")
-    scheme, _, encoded = header.strip().partition(" ")
-    if scheme.lower() != "basic":
+    if header.strip().partition(" ")[0].lower() != "basic":
         raise Unauthenticated("Request unauthorized")
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise Unauthenticated("Unauthorized") from None
-    username, sep, password = decoded.partition(":")
-    if not sep or not username or not password:
+    credentials = basic_credentials(header)
+    if credentials is None or not all(credentials):
         raise Unauthenticated("Unauthorized")
-    return username, password
+    return credentials
 
 
 def bearer_token(request: Request) -> str:
@@ -68,7 +61,7 @@ async def refresh_token_of(request: Request) -> str:
 async def login(request: Request) -> Response:
     """GET /auth: Basic credentials -> a new session's access and refresh tokens."""
     auth = auth_services(request)
-    username, password = basic_credentials(request)
+    username, password = login_credentials(request)
     identity = await auth.authenticator.check_password(username, password, client_address(request))
     pair = await auth.tokens.login(identity.username, identity.groups, issuer(request))
     # A disable that raced this login must still win: re-check after the session exists.
@@ -82,7 +75,7 @@ async def test_credentials(request: Request) -> Response:
     """GET /auth/test: 200 when the Basic credentials are right (Ansible probes passwords)."""
     auth = auth_services(request)
     try:
-        username, password = basic_credentials(request)
+        username, password = login_credentials(request)
         await auth.authenticator.check_password(username, password, client_address(request))
     except Unauthenticated:
         raise Unauthenticated("Request unauthorized") from None
