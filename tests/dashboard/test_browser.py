@@ -272,3 +272,30 @@ def test_a_user_of_one_namespace_lands_there(page: Page, dashboard: Dashboard) -
     assert "/n/staging/events" in page.url
     expect(page.get_by_label("Namespace").locator("option")).to_have_text(["staging"])
     assert console_errors(page) == []
+
+
+def test_checks_and_entities_page_forward_and_back(page: Page, dashboard: Dashboard) -> None:
+    with dashboard.admin() as admin:
+        assert admin.put(f"{API}/namespaces/paging", json={"name": "paging"}).status_code < 300
+        for n in range(102):
+            check = {"metadata": {"name": f"c{n:03d}"}, "command": "true", "interval": 60}
+            assert admin.post(f"{API}/namespaces/paging/checks", json=check).status_code == 201
+            entity = {"metadata": {"name": f"e{n:03d}"}, "entity_class": "proxy"}
+            assert admin.post(f"{API}/namespaces/paging/entities", json=entity).is_success
+    sign_in(page, dashboard, ADMIN, PASSWORD)
+    expect(rows(page).first).to_be_visible()
+    for view, label, last in (("checks", "Checks", "c101"), ("entities", "Entities", "e101")):
+        page.goto(f"{dashboard.url}/#/n/paging/{view}")
+        table = page.get_by_role("table", name=label).locator("tbody tr")
+        previous = page.get_by_role("button", name="← Previous")
+        forward = page.get_by_role("button", name="Next →")
+        expect(table).to_have_count(100)
+        expect(previous).to_be_disabled()
+        forward.click()
+        expect(table).to_have_count(2)
+        expect(table.last).to_contain_text(last)
+        expect(forward).to_be_disabled()
+        previous.click()
+        expect(table).to_have_count(100)
+        expect(previous).to_be_disabled()
+    assert console_errors(page) == []

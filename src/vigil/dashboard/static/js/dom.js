@@ -100,3 +100,33 @@ export function actionButton(label, action, attrs = {}) {
 export function can(allowed, resource, verb) {
   return Boolean(allowed && allowed[resource] && allowed[resource].includes(verb));
 }
+
+// Keyset paging by Sensu-Continue tokens: the tokens of the pages seen so far (Previous goes
+// back through them) and the two buttons; `reload` shows the page `token()` names.
+export function pager(label, reload) {
+  const tokens = [""];
+  let page = 0;
+  let next = null;
+  const prev = h("button", { type: "button" }, "← Previous");
+  const forward = h("button", { type: "button" }, "Next →");
+  prev.addEventListener("click", () => {
+    page = Math.max(0, page - 1);
+    reload();
+  });
+  forward.addEventListener("click", () => {
+    if (!next) return;
+    tokens[page + 1] = next;
+    page += 1;
+    reload();
+  });
+  return {
+    nav: h("nav", { class: "pager", "aria-label": label }, prev, forward),
+    token: () => tokens[page],
+    // After a page arrived: its successor's token (null on the last page).
+    show(nextToken) {
+      next = nextToken;
+      prev.disabled = page === 0;
+      forward.disabled = !next;
+    },
+  };
+}

@@ -1,15 +1,13 @@
 // Checks of a namespace with their schedule, and "execute now" (ad hoc execute).
 
 import { listUrl, nsPath, request } from "../api.js";
-import { actionButton, can, duration, errorBox, h, notify } from "../dom.js";
+import { actionButton, can, duration, errorBox, h, notify, pager } from "../dom.js";
 
 export async function render(root, { namespace, allowed }) {
-  const state = { tokens: [""], page: 0, limit: 100 };
-  let next = null;
+  const limit = 100;
   const body = h("tbody");
   const problem = h("div");
-  const prev = h("button", { type: "button" }, "← Previous");
-  const nextButton = h("button", { type: "button" }, "Next →");
+  const pages = pager("Pages of checks", () => load().catch((error) => problem.replaceChildren(errorBox(error))));
   const runnable = can(allowed, "checks", "create");
   root.append(h("section", { class: "page" },
     h("div", { class: "page-head" }, h("h1", {}, "Checks")),
@@ -17,7 +15,7 @@ export async function render(root, { namespace, allowed }) {
     h("table", { "aria-label": "Checks" },
       h("thead", {}, h("tr", {}, ["Check", "Command", "Schedule", "Subscriptions", "Published", runnable ? "Actions" : null].filter(Boolean).map((c) => h("th", { scope: "col" }, c)))),
       body),
-    h("nav", { class: "pager", "aria-label": "Pages of checks" }, prev, nextButton)));
+    pages.nav));
 
   function schedule(check) {
     if (check.cron) return `cron ${check.cron}`;
@@ -28,13 +26,12 @@ export async function render(root, { namespace, allowed }) {
   async function load() {
     let result;
     try {
-      result = await request("GET", listUrl(nsPath(namespace, "checks"), { limit: state.limit, continue: state.tokens[state.page] }));
+      result = await request("GET", listUrl(nsPath(namespace, "checks"), { limit, continue: pages.token() }));
     } catch (error) {
       problem.replaceChildren(errorBox(error));
       return;
     }
     problem.replaceChildren();
-    next = result.next;
     const rows = (result.data || []).map((c) => h("tr", {},
       h("td", {}, c.metadata.name),
       h("td", {}, h("code", {}, c.command || "")),
@@ -47,20 +44,8 @@ export async function render(root, { namespace, allowed }) {
       }, { "aria-label": `Execute ${c.metadata.name} now` })) : null));
     if (!rows.length) rows.push(h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No checks.")));
     body.replaceChildren(...rows);
-    prev.disabled = state.page === 0;
-    nextButton.disabled = !next;
+    pages.show(result.next);
   }
 
-  const reload = () => load().catch((error) => problem.replaceChildren(errorBox(error)));
-  prev.addEventListener("click", () => {
-    state.page = Math.max(0, state.page - 1);
-    reload();
-  });
-  nextButton.addEventListener("click", () => {
-    if (!next) return;
-    state.tokens[state.page + 1] = next;
-    state.page += 1;
-    reload();
-  });
   await load();
 }
