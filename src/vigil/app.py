@@ -55,8 +55,9 @@ def build_services(settings: Settings, store: Store) -> Services:
 
     pipeline = PipelineRunner(lookup, settings, metrics)
     events = EventProcessor(store, settings, on_stored=pipeline.submit)
-    # Failing keepalives name the store the way Sensu names its own ("etcd" or "postgres").
-    monitors = wire(store, events, "postgres" if settings.store == "postgres" else "etcd")
+    # Failing keepalives and round-robin requests name the store the way Sensu names its own.
+    store_name = "postgres" if settings.store == "postgres" else "etcd"
+    monitors = wire(store, events, store_name)
     events.watch_with(monitors.keepalives, monitors.check_ttls)
     # Lapsed login sessions are removed by the leader once a minute (a login also clears the
     # user's own), so the session table does not grow with every login.
@@ -64,7 +65,9 @@ def build_services(settings: Settings, store: Store) -> Services:
     router = routes.build()
     agents = AgentRegistry(store, notices, Intake(store, events, metrics), metrics)
     # The scheduler reaches agents only through the AgentSessions seam.
-    scheduler = CheckScheduler(store, metrics, js_timeout=settings.js_timeout)
+    scheduler = CheckScheduler(
+        store, metrics, js_timeout=settings.js_timeout, ring_source=store_name
+    )
     scheduler.attach(agents)
     return Services(
         settings=settings,

@@ -55,6 +55,9 @@ def test_round_robin_across_backends(cluster: list[Backend], tmp_path: Path) -> 
                 return {"rr-0", "rr-1"} <= {line.split(" ")[-1] for line in lines if line}
 
             poll(both_ran, timeout=60)
+            # The agent echoes the request's scheduler: the ring lives in PostgreSQL.
+            event = admin.get("/api/core/v2/namespaces/default/events/rr-0/rr-check").json()
+            assert event["check"]["scheduler"] == "postgres"
             put_check(admin, "rr-check", "true", subscriptions=["rr"], publish=False)
         runs = [line.split(" ") for line in sink.read_text().splitlines()]
         per_tick = Counter(issued for issued, _ in runs)

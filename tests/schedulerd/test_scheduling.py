@@ -62,6 +62,7 @@ async def test_interval_requests_arrive_on_their_ticks(
     assert (request["assets"], request["hooks"], request["hook_assets"]) == (None, None, {})
     assert request["config"]["subscriptions"] == [sub]
     assert request["config"]["command"] == "true"
+    assert request["config"]["scheduler"] == "memory"  # as Sensu's check watcher fills it in
     assert abs(request["issued"] - received[0]) < 5
 
 
@@ -154,6 +155,8 @@ async def test_round_robin_takes_turns(
         [(t, names[0]) for t in first.times(check)] + [(t, names[1]) for t in second.times(check)]
     )
     assert len(runs) >= 4
+    # The request names the ring's home, as Sensu's says "etcd".
+    assert {r["config"].get("scheduler") for r in first.of(check) + second.of(check)} == {"etcd"}
     # One agent per tick, alternating (alphabetical rotation over two agents).
     who = [name for _, name in runs]
     assert all(a != b for a, b in itertools.pairwise(who)), who

@@ -40,11 +40,19 @@ class CheckScheduler:
     """Started and stopped by the app; ``attach`` gives it the agent sessions."""
 
     def __init__(
-        self, store: Store, metrics: Metrics, *, js_timeout: float = 1.0, backend: str = ""
+        self,
+        store: Store,
+        metrics: Metrics,
+        *,
+        js_timeout: float = 1.0,
+        backend: str = "",
+        ring_source: str = "etcd",
     ) -> None:
         self.store = store
         self.metrics = metrics
         self.js_timeout = js_timeout
+        # Where round-robin rings live, as a request's ``check.scheduler`` names it.
+        self.ring_source = ring_source
         self.backend = backend or uuid.uuid4().hex
         self.sessions: AgentSessions | None = None
         self.rings = Rings(store, self.backend)
@@ -246,6 +254,7 @@ class CheckScheduler:
         if not agents or self.sessions is None:
             return
         namespace = str(config["metadata"]["namespace"])
+        config = {**config, "scheduler": self._scheduler_for(config)}
         request = await build_request(self.store, config, int(time.time()))
         payload = msgspec.json.encode(request)
         queued = sum(
@@ -254,6 +263,15 @@ class CheckScheduler:
         self.metrics.check_requests.labels("queued").inc(queued)
         if queued < len(agents):
             self.metrics.check_requests.labels("refused").inc(len(agents) - queued)
+
+    def _scheduler_for(self, config: Mapping[str, Any]) -> str:
+        """Sensu's ``check.scheduler`` (the agent echoes it into the event): "memory" for a
+        check every subscriber runs, the ring's home for round robin (an interval ring
+        always says so; otherwise a stored value wins)."""
+        stored = str(config.get("scheduler") or "")
+        if config.get("round_robin"):
+            return stored if stored and config.get("cron") else self.ring_source
+        return stored or "memory"
 
     # --- round-robin membership ----------------------------------------------------------
     def _sessions_changed(self, namespace: str) -> None:
