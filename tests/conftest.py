@@ -15,10 +15,17 @@ import httpx
 import pytest
 
 from tests.support import LiveServer, client_for, fresh_pg_database, token_for
+from vigil.pipeline import js
 from vigil.settings import Settings
 from vigil.store.sqlite import SQLiteStore
 
 API_STORES = os.environ.get("VIGIL_TEST_API_STORES", "sqlite").split(",")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def javascript_engine() -> None:
+    """Loaded on the main thread, as ``vigil start`` does: in-process servers run in threads."""
+    js.start_engine()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from vigil.auth.throttle import forget_stored_failures
 from vigil.bootstrap import agent_has_default_password, require_initialized
 from vigil.dashboard.serve import dashboard_beside
 from vigil.listener import uvicorn_config
+from vigil.pipeline import js
 from vigil.settings import Settings
 from vigil.store import open_store
 
@@ -106,6 +107,7 @@ class Listeners:
 
 
 async def serve(settings: Settings) -> None:
+    js.start_engine()  # on the main thread, so filters and mutators may run side by side
     store = await open_store(settings)
     try:
         await require_initialized(store)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -266,3 +268,37 @@ def test_module_close_starts_afresh() -> None:
     js.close()
     assert js.syntax_error("1 +") is not None
     assert allows(["true"], sample_event(), timeout=TIMEOUT)
+
+
+_CONCURRENT = """
+import sys, threading
+from vigil.pipeline import js
+if sys.argv[1] == "main":
+    js.start_engine()
+elif sys.argv[1] == "thread":  # the engine loads on a thread that then ends
+    first = threading.Thread(target=js.syntax_error, args=("1",))
+    first.start()
+    first.join()
+def run():
+    for _ in range(10):
+        assert js.evaluate_expressions(["1 + 1 == 2"], {}, timeout=5) == [True]
+threads = [threading.Thread(target=run) for _ in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(js._side_by_side)
+"""
+
+
+@pytest.mark.parametrize(
+    ("where", "side_by_side"), [("main", True), ("thread", False), ("none", False)]
+)
+def test_evaluations_from_many_threads_wherever_the_engine_loaded(
+    where: str, side_by_side: bool
+) -> None:
+    # A fresh process each: V8 loaded off the main thread crashed (SIGSEGV) once isolates ran
+    # at the same time; such processes now evaluate one at a time.
+    done = subprocess.run(
+        [sys.executable, "-c", _CONCURRENT, where], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(side_by_side)

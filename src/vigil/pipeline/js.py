@@ -36,7 +36,13 @@ from contextlib import suppress
 from typing import Any
 
 import orjson
-from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, mini_racer
+from py_mini_racer import (
+    JSEvalException,
+    JSOOMException,
+    JSTimeoutException,
+    init_mini_racer,
+    mini_racer,
+)
 
 log = logging.getLogger("vigil.pipeline.js")
 
@@ -142,6 +148,40 @@ class _MessageLoop:
         self._thread.join()
 
 
+# V8 loaded on any thread but the main one crashes (a race on its process-wide dispatch
+# table, seen with mini-racer 0.14.1 on Intel Xeon hosts) once isolates then run at the same
+# time. So evaluations run side by side only after ``start_engine`` loaded it on the main
+# thread; otherwise (the agent, a server run in a thread by tests) one at a time.
+_engine_lock = threading.Lock()
+_one_at_a_time = threading.Lock()
+_engine_loaded = False
+_side_by_side = False
+
+
+def start_engine() -> None:
+    """Load the engine now (~45 ms, ~40 MB), so evaluations may run side by side; a no-op off
+    the main thread or once an evaluation has loaded the engine. ``vigil start`` calls it."""
+    global _engine_loaded, _side_by_side
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with _engine_lock:
+        if not _engine_loaded:
+            init_mini_racer(ignore_duplicate_init=True)
+            _engine_loaded = _side_by_side = True
+
+
+def _evaluate(loop: asyncio.AbstractEventLoop, code: str, timeout: float, limit: int) -> str:
+    global _engine_loaded
+    if not _engine_loaded:
+        start_engine()  # on the main thread: loaded there, so side by side from now on
+    if _side_by_side:
+        return _evaluate_once(loop, code, timeout, limit)
+    with _one_at_a_time:
+        with _engine_lock:
+            _engine_loaded = True
+        return _evaluate_once(loop, code, timeout, limit)
+
+
 def _evaluate_once(loop: asyncio.AbstractEventLoop, code: str, timeout: float, limit: int) -> str:
     """``code`` in a new isolate, which is destroyed afterwards whatever happened."""
     owner = mini_racer(loop)
@@ -188,7 +228,7 @@ class Sandbox:
                     raise SandboxClosed("the javascript sandbox is closed")
                 self._running += 1
             try:
-                return _evaluate_once(self._messages.loop, code, timeout, self._memory_limit)
+                return _evaluate(self._messages.loop, code, timeout, self._memory_limit)
             finally:
                 with self._cond:
                     self._running -= 1
