@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import zlib
 from pathlib import Path
 
 import orjson
@@ -48,26 +47,6 @@ async def test_rows_stored_plainly_are_read_as_they_are(tmp_path: Path) -> None:
             "INSERT INTO events (namespace, entity, check_name, revision, value) "
             "VALUES ('default', 'e', 'c', 1, ?)",
             (BIG,),
-        )
-    store = await SQLiteStore.open(tmp_path / "vigil.db")
-    try:
-        got = await store.get("events", "default", "e/c")
-        assert got is not None and got.value == BIG
-    finally:
-        await store.close()
-
-
-async def test_rows_compressed_by_earlier_versions_still_read(tmp_path: Path) -> None:
-    """Before the small window, values were zlib's defaults (header byte ``x``)."""
-    store = await SQLiteStore.open(tmp_path / "vigil.db")
-    await store.close()
-    old = zlib.compress(BIG, 1)
-    assert old[:1] == b"x"
-    with contextlib.closing(sqlite3.connect(tmp_path / "vigil.db")) as conn, conn:
-        conn.execute(
-            "INSERT INTO events (namespace, entity, check_name, revision, value) "
-            "VALUES ('default', 'e', 'c', 1, ?)",
-            (old,),
         )
     store = await SQLiteStore.open(tmp_path / "vigil.db")
     try:
