@@ -211,6 +211,37 @@ def target_entity(event: Doc) -> str | None:
     return _name(event["entity"])
 
 
+class _StoredCheck(msgspec.Struct):
+    # What the state rules (``merge_history``) and the TTL deadlines read of the stored check.
+    history: Any = None
+    last_ok: Any = None
+    occurrences: Any = None
+    occurrences_watermark: Any = None
+    ttl: Any = None
+
+
+class _StoredEvent(msgspec.Struct):
+    check: _StoredCheck | None = None
+
+
+_stored_event = msgspec.json.Decoder(_StoredEvent)
+
+
+def previous_state(value: bytes) -> Doc:
+    """The part of a stored event that the next result is merged with: its check's history
+    and counters and its ttl. Decoding only those skips the entity, the output and the
+    rest (half the cost of decoding the whole event)."""
+    try:
+        check = _stored_event.decode(value).check
+    except msgspec.ValidationError:  # not shaped as we write it: read it all
+        return msgspec.json.decode(value)  # type: ignore[no-any-return]
+    if check is None:
+        return {}
+    return {
+        "check": {f: v for f in check.__struct_fields__ if (v := getattr(check, f)) is not None}
+    }
+
+
 class EventProcessor:
     """Ingests events: ``await ingest(event, namespace=..., created_by=...)``."""
 
@@ -327,7 +358,7 @@ class EventProcessor:
             check["silenced"] = silenced_by(event, silences, now)
             if check["silenced"]:
                 check["is_silenced"] = True
-        previous: Doc | None = None if stored is None else msgspec.json.decode(stored.value)
+        previous = None if stored is None else previous_state(stored.value)
         previous_revision = 0 if stored is None else stored.revision
         merged = apply_check_result(previous, event, now)
         expired = resolved_expire_on_resolve(merged, silences)
