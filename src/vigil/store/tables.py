@@ -151,14 +151,17 @@ class PlannedOp:
     conditional: bool  # whether a 0 rowcount needs explaining
 
 
-def plan_op(op: Put | Delete, revision: int, dialect: Dialect) -> PlannedOp:
+def plan_op(
+    op: Put | Delete, revision: int, dialect: Dialect, value: bytes | None = None
+) -> PlannedOp:
+    """``value``: the bytes to store instead of ``op.value`` (SQLite's compressed form)."""
     key = write_key(op.kind, op.namespace, op.name)
     st = statements_for(op.kind, dialect)
     if isinstance(op, Delete):
         if op.if_revision is None:
             return PlannedOp(st.delete, key, key, st.revision_of, True)
         return PlannedOp(st.delete_if, (*key, op.if_revision), key, st.revision_of, True)
-    row = (revision, op.value, json_map(op.fields), json_map(op.labels))
+    row = (revision, op.value if value is None else value, json_map(op.fields), json_map(op.labels))
     if op.if_revision is None:
         return PlannedOp(st.upsert, (*key, *row), key, st.revision_of, False)
     if op.if_revision == 0:

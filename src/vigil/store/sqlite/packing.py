@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import zlib
 
-from vigil.store.base import Delete, Put
-
 THRESHOLD = 1024  # bytes of JSON; below this a row fits a page's share anyway
 
 
@@ -27,11 +25,3 @@ def pack(value: bytes) -> bytes:
 
 def unpack(stored: bytes) -> bytes:
     return zlib.decompress(stored) if stored[:1] == b"x" else stored
-
-
-def packed_op(op: Put | Delete) -> Put | Delete:
-    """The op as the SQLite writer stores it."""
-    if isinstance(op, Delete) or len(op.value) < THRESHOLD:
-        return op
-    return Put(op.kind, op.namespace, op.name, pack(op.value), op.fields, op.labels,
-               op.if_revision)  # fmt: skip

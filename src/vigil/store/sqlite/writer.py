@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from vigil.errors import Unavailable, VigilError
-from vigil.store.base import Op
-from vigil.store.sqlite.packing import packed_op
+from vigil.store.base import Delete, Op
+from vigil.store.sqlite.packing import pack
 from vigil.store.sqlite.schema import stored_revision
 from vigil.store.tables import failure, plan_op
 
@@ -70,7 +70,9 @@ def _answer(group: list[Batch]) -> None:
 def run_ops(conn: sqlite3.Connection, ops: Sequence[Op], revision: int) -> None:
     """Run one batch inside the current transaction; raise on the first failed condition."""
     for op in ops:
-        planned = plan_op(packed_op(op), revision, "sqlite")
+        planned = plan_op(
+            op, revision, "sqlite", None if isinstance(op, Delete) else pack(op.value)
+        )
         if conn.execute(planned.sql, planned.params).rowcount or not planned.conditional:
             continue
         row = conn.execute(planned.revision_of, planned.key).fetchone()
