@@ -91,7 +91,9 @@ class Writer:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self._queue: queue.SimpleQueue[list[Batch] | None] = queue.SimpleQueue()
-        self._pending: list[Batch] = []  # submitted this loop iteration, not yet handed over
+        # Per event loop (a store may serve several), what was submitted in its current
+        # iteration and not yet handed over; each list is only touched on its loop's thread.
+        self._pending: dict[asyncio.AbstractEventLoop, list[Batch]] = {}
         self._thread = threading.Thread(target=self._run, name="vigil-sqlite-writer", daemon=True)
         self._closed = False
         self.revision = stored_revision(conn)  # last committed revision
@@ -106,15 +108,17 @@ class Writer:
             raise Unavailable("the store is closed")
         loop = asyncio.get_running_loop()
         batch = Batch(list(ops), loop, loop.create_future())
-        if not self._pending:
-            loop.call_soon(self._hand_over)
-        self._pending.append(batch)
-        if len(self._pending) >= HAND_OVER_AT:
-            self._hand_over()
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        pending.append(batch)
+        if len(pending) >= HAND_OVER_AT:
+            self._hand_over(loop)
         return batch.future
 
-    def _hand_over(self) -> None:
-        pending, self._pending = self._pending, []
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        pending = self._pending.pop(loop, None)
         if pending:
             self._queue.put(pending)
 
@@ -122,7 +126,8 @@ class Writer:
         """Finish what is queued, then stop the thread and close the connection (blocking)."""
         if not self._closed:
             self._closed = True
-            self._hand_over()
+            for loop in list(self._pending):
+                self._hand_over(loop)
             self._queue.put(None)
         self._thread.join()
 
