@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 import uuid
 
+import pytest
+
+from vigil.pipeline import ids
 from vigil.pipeline.ids import new_event_id
 
 
@@ -13,6 +16,13 @@ def test_ids_are_version_4_uuids() -> None:
         parsed = uuid.UUID(new_event_id())
         assert parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+def test_ids_read_as_uuid_formats_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    for raw in (bytes(16), b"\xff" * 16, bytes(range(16)), bytes(range(240, 256))):
+        monkeypatch.setattr(ids, "_buffer", raw)
+        monkeypatch.setattr(ids, "_offset", 0)
+        assert new_event_id() == str(uuid.UUID(bytes=raw, version=4))
 
 
 def test_ids_are_unique_across_threads() -> None:

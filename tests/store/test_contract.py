@@ -144,6 +144,30 @@ async def test_failing_batches_do_not_affect_concurrent_ones(store: Store) -> No
             assert isinstance(result, int) and stored is not None and stored.revision == result
 
 
+async def test_failing_one_op_batches_do_not_affect_concurrent_ones(store: Store) -> None:
+    """One-op batches run without a savepoint on SQLite: a failed condition must still
+    leave the row as it was and the batches committed with it untouched."""
+    base = await store.apply([check(f"taken{i}") for i in range(40)])
+
+    async def batch(i: int) -> int:
+        if i % 4 == 1:
+            return await store.apply([check(f"taken{i}", if_revision=0)])
+        if i % 4 == 3:
+            return await store.apply([check(f"taken{i}", if_revision=base + 1000)])
+        return await store.apply([check(f"taken{i}", if_revision=base)])
+
+    results = await asyncio.gather(*(batch(i) for i in range(40)), return_exceptions=True)
+    for i, result in enumerate(results):
+        stored = await store.get("checks", NS, f"taken{i}")
+        assert stored is not None
+        if i % 4 == 1:
+            assert isinstance(result, AlreadyExists) and stored.revision == base
+        elif i % 4 == 3:
+            assert isinstance(result, PreconditionFailed) and stored.revision == base
+        else:
+            assert isinstance(result, int) and stored.revision == result
+
+
 async def test_200_concurrent_applies_are_all_acknowledged_and_readable(store: Store) -> None:
     revisions = await asyncio.gather(*(store.apply([check(f"c{i:03}")]) for i in range(200)))
     assert len(set(revisions)) == 200

@@ -173,9 +173,9 @@ def prepare_event(event: Event, namespace: str, created_by: str | None) -> Doc:
         event.entity.entity_class = event.entity.entity_class or PROXY_CLASS
     if event.check is not None:
         event.check.metadata.namespace = namespace
-    if not event.id:
-        event.id = new_event_id()
     event.validate()
+    if not event.id:  # after validate: it need not parse an id made here (a few µs)
+        event.id = new_event_id()
     if created_by:
         event.set_created_by(created_by)
     return msgspec.to_builtins(event)  # type: ignore[no-any-return]
@@ -209,6 +209,37 @@ def target_entity(event: Doc) -> str | None:
     if event["entity"].get("entity_class") == AGENT_CLASS:
         return None
     return _name(event["entity"])
+
+
+class _StoredCheck(msgspec.Struct):
+    # What the state rules (``merge_history``) and the TTL deadlines read of the stored check.
+    history: Any = None
+    last_ok: Any = None
+    occurrences: Any = None
+    occurrences_watermark: Any = None
+    ttl: Any = None
+
+
+class _StoredEvent(msgspec.Struct):
+    check: _StoredCheck | None = None
+
+
+_stored_event = msgspec.json.Decoder(_StoredEvent)
+
+
+def previous_state(value: bytes) -> Doc:
+    """The part of a stored event that the next result is merged with: its check's history
+    and counters and its ttl. Decoding only those skips the entity, the output and the
+    rest (half the cost of decoding the whole event)."""
+    try:
+        check = _stored_event.decode(value).check
+    except msgspec.ValidationError:  # not shaped as we write it: read it all
+        return msgspec.json.decode(value)  # type: ignore[no-any-return]
+    if check is None:
+        return {}
+    return {
+        "check": {f: v for f in check.__struct_fields__ if (v := getattr(check, f)) is not None}
+    }
 
 
 class EventProcessor:
@@ -327,7 +358,7 @@ class EventProcessor:
             check["silenced"] = silenced_by(event, silences, now)
             if check["silenced"]:
                 check["is_silenced"] = True
-        previous: Doc | None = None if stored is None else msgspec.json.decode(stored.value)
+        previous = None if stored is None else previous_state(stored.value)
         previous_revision = 0 if stored is None else stored.revision
         merged = apply_check_result(previous, event, now)
         expired = resolved_expire_on_resolve(merged, silences)

@@ -8,7 +8,7 @@ entity subscription for proxy checks, or else the subscriptions shared by check 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from vigil.errors import InvalidArgument
@@ -67,7 +67,7 @@ def matches(entry: Doc, check_name: str, subscription: str) -> bool:
 def silenced_by(event: Doc, silences: Sequence[Doc], now: int) -> list[str]:
     """Names of the silences that apply to ``event`` now (deduplicated, in ``silences`` order)."""
     check = event.get("check")
-    if not isinstance(check, dict):
+    if not silences or not isinstance(check, dict):  # most namespaces have none
         return []
     check_name = _name(check)
     candidates = candidate_subscriptions(event)
@@ -81,13 +81,13 @@ def silenced_by(event: Doc, silences: Sequence[Doc], now: int) -> list[str]:
     return names
 
 
-def resolved_expire_on_resolve(event: Doc, silences: Iterable[Doc]) -> list[str]:
+def resolved_expire_on_resolve(event: Doc, silences: Sequence[Doc]) -> list[str]:
     """Names of ``expire_on_resolve`` silences to delete because ``event`` resolves.
 
     Only silences listed in ``check.silenced`` count, and only when the event is a
     resolution (OK right after non-OK).
     """
-    if not is_resolution(event):
+    if not silences or not is_resolution(event):
         return []
     listed = set((event.get("check") or {}).get("silenced") or [])
     return [
