@@ -72,16 +72,19 @@ class PostgresStore:
     async def _fetch(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         if self._closed:
             raise Unavailable("the store is closed")
+        connections = self._connections
         for attempt in (1, 2):
             try:
-                async with self._connections.connection() as conn:
-                    try:
-                        cur = await conn.execute(sql, params)
-                        return await cur.fetchall()
-                    except psycopg.OperationalError:
-                        if attempt == 1 and (conn.broken or conn.closed):
-                            continue  # died after the check: once more on a fresh one
-                        raise
+                conn = await connections.acquire()
+                try:
+                    cur = await conn.execute(sql, params)
+                    return await cur.fetchall()
+                except psycopg.OperationalError:
+                    if attempt == 1 and (conn.broken or conn.closed):
+                        continue  # died after the check: once more on a fresh one
+                    raise
+                finally:
+                    connections.release(conn)
             except psycopg.Error as exc:
                 raise translate(exc) from exc
         raise AssertionError("unreachable")
