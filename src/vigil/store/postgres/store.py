@@ -24,9 +24,10 @@ from vigil.store.postgres.errors import translate
 from vigil.store.postgres.leader import Leadership
 from vigil.store.postgres.notify import Notifications
 from vigil.store.postgres.pool import Connections
+from vigil.store.postgres.reads import ReadBatcher
 from vigil.store.postgres.schema import migrate
 from vigil.store.postgres.writes import GroupCommitter, write_group
-from vigil.store.tables import count_sql, list_sql, record_from_row, row_key, statements_for
+from vigil.store.tables import count_sql, list_sql, record_from_row
 
 
 class PostgresStore:
@@ -40,6 +41,7 @@ class PostgresStore:
         self._leadership = Leadership(url, timeout)
         self._notifications = Notifications(url, timeout)
         self._committer = GroupCommitter(connections, group_commit) if group_commit else None
+        self._reads = ReadBatcher(self._fetch)
         self._closed = False
 
     @classmethod
@@ -90,30 +92,14 @@ class PostgresStore:
         raise AssertionError("unreachable")
 
     async def get(self, kind: str, namespace: str, name: str) -> Record | None:
-        key = row_key(kind, namespace, name)
-        if key is None:
-            return None
-        rows = await self._fetch(statements_for(kind, "postgres").get, key)
-        if not rows:
-            return None
-        return Record(kind, namespace, name, int(rows[0][0]), bytes(rows[0][1]))
+        (record,) = await self.get_many([(kind, namespace, name)])
+        return record
 
     async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
-        """One statement: the point reads joined by UNION ALL, each tagged with its index."""
-        parts: list[str] = []
-        params: list[object] = []
-        for i, (kind, namespace, name) in enumerate(keys):
-            key = row_key(kind, namespace, name)
-            if key is not None:
-                get = statements_for(kind, "postgres").get
-                parts.append(get.replace("SELECT ", f"SELECT {i}, ", 1))
-                params.extend(key)
-        found: list[Record | None] = [None] * len(keys)
-        if parts:
-            for i, revision, value in await self._fetch(" UNION ALL ".join(parts), params):
-                kind, namespace, name = keys[i]
-                found[i] = Record(kind, namespace, name, int(revision), bytes(value))
-        return found
+        """Point reads issued in the same tick share one statement (``reads.py``)."""
+        if self._closed:
+            raise Unavailable("the store is closed")
+        return await self._reads.get_many(keys)
 
     async def list(self, query: ListQuery) -> list[Record]:
         sql, params = list_sql(query, "postgres")
@@ -166,6 +152,7 @@ class PostgresStore:
         self._closed = True
         if self._committer is not None:
             await self._committer.close()
+        await self._reads.close()
         await self._notifications.close()
         await self._leadership.close()
         await self._connections.close()
