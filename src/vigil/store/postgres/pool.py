@@ -145,7 +145,7 @@ class Connections:
             # Cancelled or timed out: pass on what was handed over but never reached us.
             if not waiter.done():
                 waiter.cancel()
-            elif waiter.exception() is None:
+            elif not waiter.cancelled() and waiter.exception() is None:
                 handed = waiter.result()
                 if handed is None:
                     self._wake_one()
