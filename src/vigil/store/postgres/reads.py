@@ -6,6 +6,7 @@ keys; the first one of a tick schedules a flush for the next, and the flush read
 queued key (each distinct key once) with one statement: the point reads joined by UNION ALL,
 each row tagged with its key's index. Eight requests in flight cost one round trip.
 
+The statement goes over libpq directly (``raw.py``), prepared once per connection and shape.
 A read is sent after it was issued, so it sees every write acknowledged before it, as
 before. If the statement fails, every read in it gets the error (``Unavailable`` on outage).
 """
@@ -15,25 +16,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TypeVar
+
+from psycopg import pq
 
 from vigil.store.base import Key, Record
+from vigil.store.postgres import raw
+from vigil.store.postgres.pool import Conn
 from vigil.store.tables import EVENTS, EVENTS_TABLE, RESOURCES_TABLE, STATEMENTS, row_key
 
-Fetch = Callable[[str, Sequence[object]], Awaitable[list[tuple[Any, ...]]]]
+T = TypeVar("T")
+# Runs a piece of work on a pooled connection (``PostgresStore._with_connection``).
+WithConnection = Callable[[Callable[[Conn], Awaitable[T]]], Awaitable[T]]
 MAX_KEYS = 256  # distinct keys per statement; a larger tick is read in several
 
 
 @lru_cache(maxsize=512)
-def union_sql(resources: int, events: int) -> str:
+def union_sql(resources: int, events: int) -> bytes:
     """The statement for ``resources`` resource keys then ``events`` event keys, rows
-    tagged 0, 1, ... in that order. One text per shape, so psycopg prepares it."""
+    tagged 0, 1, ... in that order, with numbered placeholders. One text per shape."""
     parts = []
     for i in range(resources + events):
         table = EVENTS_TABLE if i >= resources else RESOURCES_TABLE
         get = STATEMENTS[(table.name, "postgres")].get
-        parts.append(get.replace("SELECT ", f"SELECT {i}, ", 1))
-    return " UNION ALL ".join(parts)
+        parts.append(get.replace("SELECT ", f"SELECT {i}::int8, ", 1))
+    pieces = " UNION ALL ".join(parts).split("%s")
+    numbered = [f"{piece}${n}" for n, piece in enumerate(pieces[:-1], start=1)]
+    return ("".join(numbered) + pieces[-1]).encode()
 
 
 class Pending:
@@ -47,8 +56,8 @@ class Pending:
 
 
 class ReadBatcher:
-    def __init__(self, fetch: Fetch) -> None:
-        self._fetch = fetch
+    def __init__(self, with_connection: WithConnection[pq.abc.PGresult]) -> None:
+        self._with_connection = with_connection
         self._pending: list[Pending] = []
         self._running: set[asyncio.Task[None]] = set()
 
@@ -96,7 +105,7 @@ class ReadBatcher:
                 pending.future.set_result([found.get(key) for key in pending.keys])
 
     async def _read_some(self, keys: list[Key], found: dict[Key, Record]) -> None:
-        params: list[object] = []
+        params: list[str] = []
         asked: list[Key] = []
         resources = 0
         for key in keys:
@@ -108,6 +117,12 @@ class ReadBatcher:
         if not asked:
             return
         sql = union_sql(resources, len(asked) - resources)
-        for i, revision, value in await self._fetch(sql, params):
-            kind, namespace, name = asked[i]
-            found[asked[i]] = Record(kind, namespace, name, revision, value)
+        result = await self._with_connection(lambda conn: raw.query(conn, sql, params))
+        for row in range(result.ntuples):
+            key = asked[_int8(result.get_value(row, 0))]
+            revision = _int8(result.get_value(row, 1))
+            found[key] = Record(*key, revision, result.get_value(row, 2) or b"")
+
+
+def _int8(value: bytes | None) -> int:
+    return int.from_bytes(value or b"", "big", signed=True)

@@ -13,8 +13,8 @@ concurrent transactions may commit in the opposite order. Writes go through grou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -23,11 +23,13 @@ from vigil.store.base import Key, ListQuery, Op, Record
 from vigil.store.postgres.errors import translate
 from vigil.store.postgres.leader import Leadership
 from vigil.store.postgres.notify import Notifications
-from vigil.store.postgres.pool import Connections
+from vigil.store.postgres.pool import Conn, Connections
 from vigil.store.postgres.reads import ReadBatcher
 from vigil.store.postgres.schema import migrate
 from vigil.store.postgres.writes import GroupCommitter, write_group
 from vigil.store.tables import count_sql, list_sql, record_from_row
+
+T = TypeVar("T")
 
 
 class PostgresStore:
@@ -41,7 +43,7 @@ class PostgresStore:
         self._leadership = Leadership(url, timeout)
         self._notifications = Notifications(url, timeout)
         self._committer = GroupCommitter(connections, group_commit) if group_commit else None
-        self._reads = ReadBatcher(self._fetch)
+        self._reads = ReadBatcher(self._with_connection)
         self._closed = False
 
     @classmethod
@@ -71,7 +73,8 @@ class PostgresStore:
 
     # --- reads --------------------------------------------------------------------------------
 
-    async def _fetch(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    async def _with_connection(self, work: Callable[[Conn], Awaitable[T]]) -> T:
+        """``work`` on a pooled connection; psycopg errors become Vigil errors."""
         if self._closed:
             raise Unavailable("the store is closed")
         connections = self._connections
@@ -79,8 +82,7 @@ class PostgresStore:
             try:
                 conn = await connections.acquire()
                 try:
-                    cur = await conn.execute(sql, params)
-                    return await cur.fetchall()
+                    return await work(conn)
                 except psycopg.OperationalError:
                     if attempt == 1 and (conn.broken or conn.closed):
                         continue  # died after the check: once more on a fresh one
@@ -90,6 +92,12 @@ class PostgresStore:
             except psycopg.Error as exc:
                 raise translate(exc) from exc
         raise AssertionError("unreachable")
+
+    async def _fetch(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        async def rows(conn: Conn) -> list[tuple[Any, ...]]:
+            return await (await conn.execute(sql, params)).fetchall()
+
+        return await self._with_connection(rows)
 
     async def get(self, kind: str, namespace: str, name: str) -> Record | None:
         (record,) = await self.get_many([(kind, namespace, name)])
