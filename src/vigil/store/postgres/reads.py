@@ -40,9 +40,7 @@ def union_sql(resources: int, events: int) -> bytes:
         table = EVENTS_TABLE if i >= resources else RESOURCES_TABLE
         get = STATEMENTS[(table.name, "postgres")].get
         parts.append(get.replace("SELECT ", f"SELECT {i}::int8, ", 1))
-    pieces = " UNION ALL ".join(parts).split("%s")
-    numbered = [f"{piece}${n}" for n, piece in enumerate(pieces[:-1], start=1)]
-    return ("".join(numbered) + pieces[-1]).encode()
+    return raw.numbered(" UNION ALL ".join(parts))
 
 
 class Pending:
@@ -119,10 +117,6 @@ class ReadBatcher:
         sql = union_sql(resources, len(asked) - resources)
         result = await self._with_connection(lambda conn: raw.query(conn, sql, params))
         for row in range(result.ntuples):
-            key = asked[_int8(result.get_value(row, 0))]
-            revision = _int8(result.get_value(row, 1))
+            key = asked[raw.int8(result.get_value(row, 0))]
+            revision = raw.int8(result.get_value(row, 1))
             found[key] = Record(*key, revision, result.get_value(row, 2) or b"")
-
-
-def _int8(value: bytes | None) -> int:
-    return int.from_bytes(value or b"", "big", signed=True)

@@ -29,13 +29,15 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.pq.abc import PGresult
 
 from vigil.errors import Unavailable, VigilError
 from vigil.store.base import Op, Put
+from vigil.store.postgres import raw
 from vigil.store.postgres.errors import translate
 from vigil.store.postgres.pool import Conn, Connections
 from vigil.store.postgres.statements import (
@@ -82,8 +84,8 @@ async def run_pipelined(conn: Conn, batches: Sequence[Planned]) -> list[int]:
     database error; the transaction is then rolled back.
     """
     if len(batches) == 1 and len(batches[0]) == 1:
-        sql, params = batches[0][0]
-        return [_revision(await (await conn.execute(sql, params)).fetchone())]
+        result = await _raw(conn, batches[0][0])
+        return [raw.int8(result.get_value(0, result.nfields - 1))]
     cursors = []
     error: psycopg.Error | None = None
     async with conn.pipeline() as pipeline:
@@ -111,8 +113,15 @@ async def run_pipelined(conn: Conn, batches: Sequence[Planned]) -> list[int]:
 
 async def run_one(conn: Conn, statement: Statement, columns: list[int]) -> list[int]:
     """A group as one statement (``statements.group_of_puts``); raises as ``run_pipelined``."""
-    row: Any = await (await conn.execute(*statement)).fetchone()
-    return [int(row[c]) for c in columns]
+    result = await _raw(conn, statement)
+    return [raw.int8(result.get_value(0, c)) for c in columns]
+
+
+async def _raw(conn: Conn, statement: Statement) -> PGresult:
+    """A one-row write statement over libpq (``raw.py``): its parameters are all text,
+    bytea or int8."""
+    sql, params = statement
+    return await raw.query(conn, raw.numbered(sql), cast(Sequence[str | bytes | int], params))
 
 
 def _revision(row: Any) -> int:
