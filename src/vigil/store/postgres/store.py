@@ -8,7 +8,9 @@ idempotent); a write is not (its COMMIT may have landed), it answers ``Unavailab
 
 Revisions come from a sequence: unique and increasing in allocation order, though two
 concurrent transactions may commit in the opposite order. Writes go through group commit
-(``writes.py``): concurrent ``apply`` calls share one pipelined transaction.
+(``writes.py``): concurrent ``apply`` calls share one transaction and one round trip. Point
+reads go through the read batcher (``reads.py``): those of one loop tick share one statement.
+The hot statements of both skip psycopg's cursor (``raw.py``).
 """
 
 from __future__ import annotations
