@@ -37,11 +37,12 @@ _BINARY = pq.Format.BINARY
 
 
 class _Session:
-    __slots__ = ("encoding", "names")
+    __slots__ = ("encoding", "names", "prepared")
 
     def __init__(self, conn: Conn) -> None:
         self.encoding = conn.info.encoding
         self.names: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
+        self.prepared = 0  # names are never reused: some may outlive a clear of ``names``
 
 
 _sessions: WeakKeyDictionary[Conn, _Session] = WeakKeyDictionary()
@@ -58,7 +59,8 @@ async def query(conn: Conn, sql: bytes, params: Sequence[str | bytes | int]) -> 
     for attempt in (1, 2):
         name = session.names.get((sql, types))
         if name is None and len(session.names) < MAX_PREPARED:
-            name = b"vigil_%d" % len(session.names)
+            name = b"vigil_%d" % session.prepared
+            session.prepared += 1
             conn.pgconn.send_prepare(name, sql, types)
             _check(session, await _result(conn), _OK)
             session.names[(sql, types)] = name
