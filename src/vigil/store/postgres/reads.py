@@ -98,6 +98,10 @@ class ReadBatcher:
                 if not pending.future.done():
                     pending.future.set_exception(exc)
             return
+        except BaseException:  # cancelled: no caller may wait forever
+            for pending in batch:
+                pending.future.cancel()
+            raise
         for pending in batch:
             if not pending.future.done():
                 pending.future.set_result([found.get(key) for key in pending.keys])
