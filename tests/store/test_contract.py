@@ -284,6 +284,74 @@ async def test_event_writes_and_conditions(store: Store) -> None:
         await store.apply([Put("events", NS, "no-slash", b"{}")])
 
 
+async def apply_together(store: Store, puts: list[tuple[Put, type[Exception] | None]]) -> None:
+    """Each Put as its own batch, all at once; each must get its own outcome."""
+    outcomes = await asyncio.gather(*(store.apply([op]) for op, _ in puts), return_exceptions=True)
+    for (op, error), outcome in zip(puts, outcomes, strict=True):
+        if error is not None:
+            assert isinstance(outcome, error), (op, outcome)
+            continue
+        assert isinstance(outcome, int), (op, outcome)
+        stored = await store.get(op.kind, op.namespace, op.name)
+        assert stored is not None and stored.value == op.value
+        assert stored.revision >= outcome
+    revisions = [o for o in outcomes if isinstance(o, int)]
+    assert len(set(revisions)) == len(revisions)
+
+
+async def test_concurrent_one_put_batches_each_get_their_own_outcome(store: Store) -> None:
+    """Concurrent single-Put batches (PostgreSQL commits them as one statement when it can)."""
+    base = await store.apply([event("web", "cpu"), check("old"), check("taken")])
+    # every condition kind, both tables, all succeeding
+    await apply_together(store, [
+        (event("web", "cpu", if_revision=base), None), (event("web", "mem", if_revision=0), None),
+        (event("web", "disk"), None), (check("old", if_revision=base), None),
+        (check("fresh", if_revision=0), None), (check("any"), None),
+    ])  # fmt: skip
+    # failing conditions among them: the others still commit
+    await apply_together(store, [
+        (check("taken", if_revision=0), AlreadyExists), (check("fresh2", if_revision=0), None),
+        (check("missing", if_revision=base), NotFound), (event("web", "mem"), None),
+        (check("old", if_revision=base), PreconditionFailed),
+    ])  # fmt: skip
+    # one row twice, and a bad event name
+    await apply_together(store, [
+        (check("twice"), None), (check("twice"), None),
+        (Put("events", NS, "no-slash", b"{}"), InvalidArgument), (check("more"), None),
+    ])  # fmt: skip
+    assert await store.get("checks", NS, "missing") is None
+
+
+async def test_concurrent_reads_each_get_their_own_rows(store: Store) -> None:
+    """Reads issued together (PostgreSQL sends them as one statement) answer each caller."""
+    revision = await store.apply([check(f"c{i}") for i in range(20)] + [event("web", "cpu")])
+    keys = [("checks", NS, f"c{i}") for i in range(25)] + [
+        ("events", NS, "web/cpu"),
+        ("events", NS, "web/none"),
+        ("events", NS, "no-slash"),
+        ("checks", "elsewhere", "c1"),
+    ]
+    singles = await asyncio.gather(*(store.get(*key) for key in keys))
+    many = await asyncio.gather(*(store.get_many([key, keys[0]]) for key in keys))
+    present = {("checks", NS, f"c{i}") for i in range(20)} | {("events", NS, "web/cpu")}
+    for key, one, (first, again) in zip(keys, singles, many, strict=True):
+        found = key in present
+        assert (one is not None) is found, key
+        assert one == first and (one is None or one.revision == revision)
+        assert again is not None and again.name == "c0"
+
+
+async def test_a_read_issued_after_a_write_is_acknowledged_sees_it(store: Store) -> None:
+    await store.apply([check("disk")])
+
+    async def write_then_read(i: int) -> None:
+        revision = await store.apply([Put("checks", NS, "disk", orjson.dumps({"n": i}))])
+        record = await store.get("checks", NS, "disk")
+        assert record is not None and record.revision >= revision
+
+    await asyncio.gather(*(write_then_read(i) for i in range(20)))
+
+
 # --- cluster-facing calls ---------------------------------------------------------------------
 
 

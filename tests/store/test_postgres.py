@@ -9,8 +9,8 @@ import orjson
 import psycopg
 import pytest
 
-from vigil.errors import PreconditionFailed, Unavailable
-from vigil.store.base import ListQuery, Put
+from vigil.errors import PreconditionFailed, Unavailable, VigilError
+from vigil.store.base import ListQuery, Put, Record
 from vigil.store.postgres import PostgresStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -138,3 +138,26 @@ async def test_notifications_reach_other_backends(open_pg: Opener) -> None:
             break
         await asyncio.sleep(0.01)
     assert got == ["checks/default/disk"]
+
+
+async def test_point_reads_survive_deallocate_all_and_never_cut_a_key_at_nul(
+    open_pg: Opener,
+) -> None:
+    """Point reads run prepared over libpq (``raw.py``): psycopg deallocates every prepared
+    statement after a ROLLBACK, and a key is sent whole, NUL included."""
+    store = await open_pg(pool_size=1)
+    await store.apply([counter(1)])
+
+    async def read(n: int) -> Record | None:  # n keys: a statement of its own per n
+        keys = [("checks", NS, "counter")] + [("checks", NS, f"other{i}") for i in range(n - 1)]
+        return (await store.get_many(keys))[0]
+
+    assert await read(1) is not None and await read(2) is not None
+    async with store._connections.connection() as conn:  # the store's only connection
+        await conn.execute("DEALLOCATE ALL")
+    for n in (3, 1, 4, 2, 5):  # new, gone (prepared again), new, gone, new
+        record = await read(n)
+        assert record is not None and record.value == b'{"n":1}'
+    with pytest.raises(VigilError):
+        await store.get("checks", NS, "counter\x00tail")
+    assert await store.get("checks", NS, "counter") == record  # the connection still works

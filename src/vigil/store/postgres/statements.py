@@ -21,7 +21,9 @@ error there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from vigil.store.base import Delete, Put
 from vigil.store.tables import EVENTS_TABLE, RESOURCES_TABLE, Table, json_map, table_for, write_key
@@ -54,9 +56,10 @@ def _checked(write: str, returned: str = "1", ok: str = "EXISTS (SELECT FROM w)"
     return f"WITH w AS ({write} RETURNING {returned}) SELECT vigil_require({ok}){select}"
 
 
-def put_statements(table: Table, revision: str, returned: str) -> PutStatements:
-    """``revision``: the SQL expression rows get; ``returned``: ``"1"`` or ``"revision"``
-    (then each statement's row ends with the revision it wrote)."""
+def put_writes(table: Table, revision: str) -> tuple[str, str, str]:
+    """The plain ``insert``, ``update`` and ``upsert`` of a row whose revision is the SQL
+    expression ``revision``. Parameters: insert and upsert (*key, value, fields, labels);
+    update (value, fields, labels, *key, expected revision)."""
     keys = ", ".join(table.key_columns)
     where = " AND ".join(f"{c} = %s" for c in table.key_columns)
     marks = ", ".join(["%s"] * len(table.key_columns))
@@ -72,6 +75,14 @@ def put_statements(table: Table, revision: str, returned: str) -> PutStatements:
         f"{insert} ON CONFLICT ({keys}) DO UPDATE SET revision = excluded.revision,"
         " value = excluded.value, fields = excluded.fields, labels = excluded.labels"
     )
+    return insert, update, upsert
+
+
+def put_statements(table: Table, revision: str, returned: str) -> PutStatements:
+    """``revision``: the SQL expression rows get; ``returned``: ``"1"`` or ``"revision"``
+    (then each statement's row ends with the revision it wrote)."""
+    keys = ", ".join(table.key_columns)
+    insert, update, upsert = put_writes(table, revision)
     return PutStatements(
         upsert=upsert if returned == "1" else f"{upsert} RETURNING revision",
         insert_new=_checked(f"{insert} ON CONFLICT ({keys}) DO NOTHING", returned),
@@ -95,19 +106,25 @@ def delete_statements(table: Table) -> DeleteStatements:
 
 
 _TABLES = (RESOURCES_TABLE, EVENTS_TABLE)
+_BY_NAME = {t.name: t for t in _TABLES}
 _IN_BATCH = {t.name: put_statements(t, _CURRENT, "1") for t in _TABLES}
 _SINGLE = {t.name: put_statements(t, _DRAW, "revision") for t in _TABLES}
 _DELETES = {t.name: delete_statements(t) for t in _TABLES}
 
 
-def _put(op: Put, st: PutStatements) -> Statement:
+def _put_params(op: Put) -> tuple[object, ...]:
     key = write_key(op.kind, op.namespace, op.name)
     row = (op.value, json_map(op.fields), json_map(op.labels))
+    if op.if_revision:
+        return (*row, *key, op.if_revision)
+    return (*key, *row)
+
+
+def _put(op: Put, st: PutStatements) -> Statement:
+    params = _put_params(op)
     if op.if_revision is None:
-        return st.upsert, (*key, *row)
-    if op.if_revision == 0:
-        return st.insert_new, (*key, *row)
-    return st.update_if, (*row, *key, op.if_revision)
+        return st.upsert, params
+    return (st.insert_new if op.if_revision == 0 else st.update_if), params
 
 
 def fast_op(op: Put | Delete) -> Statement:
@@ -128,3 +145,56 @@ def single_put(op: Put) -> Statement:
     """A one-Put batch as one statement that draws, writes and returns its revision (the
     last column of its row)."""
     return _put(op, _SINGLE[table_for(op.kind).name])
+
+
+# --- a group of one-Put batches as one statement ---------------------------------------------
+
+_MODES = ("upsert", "create", "update")
+
+
+def _mode(op: Put) -> str:
+    return _MODES[0] if op.if_revision is None else _MODES[1] if op.if_revision == 0 else _MODES[2]
+
+
+@lru_cache(maxsize=256)
+def _group_sql(shape: tuple[tuple[str, str], ...]) -> str:
+    """One data-modifying CTE per ``(table, mode)`` of ``shape``, then one row: whether every
+    conditional one wrote (else ``vigil_require`` raises), then each one's revision."""
+    ctes, checks, revisions = [], [], []
+    for i, (table_name, mode) in enumerate(shape):
+        table = _BY_NAME[table_name]
+        insert, update, upsert = put_writes(table, _DRAW)
+        write = {
+            "upsert": upsert,
+            "create": f"{insert} ON CONFLICT ({', '.join(table.key_columns)}) DO NOTHING",
+            "update": update,
+        }[mode]
+        ctes.append(f"w{i} AS ({write} RETURNING revision)")
+        if mode != "upsert":
+            checks.append(f"EXISTS (SELECT FROM w{i})")
+        revisions.append(f"(SELECT revision FROM w{i})")
+    ok = " AND ".join(checks) or "true"
+    return f"WITH {', '.join(ctes)} SELECT vigil_require({ok}), {', '.join(revisions)}"
+
+
+def group_of_puts(ops: Sequence[Put]) -> tuple[Statement, list[int]] | None:
+    """Batches of one ``Put`` each, as one statement in its own implicit transaction: one
+    execution instead of a pipeline of ``BEGIN``, one statement per batch and ``COMMIT``.
+
+    Returns the statement and, per op, the column of its revision in the statement's one
+    row; None when two ops write the same row (one statement may change a row only once).
+    Ops are ordered by table and mode, so a group's text depends only on how many of each
+    it has, and psycopg can prepare it.
+    """
+    order = sorted(range(len(ops)), key=lambda i: (table_for(ops[i].kind).name, _mode(ops[i])))
+    keys = {(table_for(op.kind).name, write_key(op.kind, op.namespace, op.name)) for op in ops}
+    if len(keys) != len(ops):
+        return None
+    shape = tuple((table_for(ops[i].kind).name, _mode(ops[i])) for i in order)
+    params: list[object] = []
+    for i in order:
+        params.extend(_put_params(ops[i]))
+    column = [0] * len(ops)
+    for position, i in enumerate(order):
+        column[i] = position + 1
+    return (_group_sql(shape), tuple(params)), column

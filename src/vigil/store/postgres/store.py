@@ -8,13 +8,15 @@ idempotent); a write is not (its COMMIT may have landed), it answers ``Unavailab
 
 Revisions come from a sequence: unique and increasing in allocation order, though two
 concurrent transactions may commit in the opposite order. Writes go through group commit
-(``writes.py``): concurrent ``apply`` calls share one pipelined transaction.
+(``writes.py``): concurrent ``apply`` calls share one transaction and one round trip. Point
+reads go through the read batcher (``reads.py``): those of one loop tick share one statement.
+The hot statements of both skip psycopg's cursor (``raw.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -23,10 +25,13 @@ from vigil.store.base import Key, ListQuery, Op, Record
 from vigil.store.postgres.errors import translate
 from vigil.store.postgres.leader import Leadership
 from vigil.store.postgres.notify import Notifications
-from vigil.store.postgres.pool import Connections
+from vigil.store.postgres.pool import Conn, Connections
+from vigil.store.postgres.reads import ReadBatcher
 from vigil.store.postgres.schema import migrate
 from vigil.store.postgres.writes import GroupCommitter, write_group
-from vigil.store.tables import count_sql, list_sql, record_from_row, row_key, statements_for
+from vigil.store.tables import count_sql, list_sql, record_from_row
+
+T = TypeVar("T")
 
 
 class PostgresStore:
@@ -40,6 +45,7 @@ class PostgresStore:
         self._leadership = Leadership(url, timeout)
         self._notifications = Notifications(url, timeout)
         self._committer = GroupCommitter(connections, group_commit) if group_commit else None
+        self._reads = ReadBatcher(self._with_connection)
         self._closed = False
 
     @classmethod
@@ -69,48 +75,41 @@ class PostgresStore:
 
     # --- reads --------------------------------------------------------------------------------
 
-    async def _fetch(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    async def _with_connection(self, work: Callable[[Conn], Awaitable[T]]) -> T:
+        """``work`` on a pooled connection; psycopg errors become Vigil errors."""
         if self._closed:
             raise Unavailable("the store is closed")
+        connections = self._connections
         for attempt in (1, 2):
             try:
-                async with self._connections.connection() as conn:
-                    try:
-                        cur = await conn.execute(sql, params)
-                        return await cur.fetchall()
-                    except psycopg.OperationalError:
-                        if attempt == 1 and (conn.broken or conn.closed):
-                            continue  # died after the check: once more on a fresh one
-                        raise
+                conn = await connections.acquire()
+                try:
+                    return await work(conn)
+                except psycopg.OperationalError:
+                    if attempt == 1 and (conn.broken or conn.closed):
+                        continue  # died after the check: once more on a fresh one
+                    raise
+                finally:
+                    connections.release(conn)
             except psycopg.Error as exc:
                 raise translate(exc) from exc
         raise AssertionError("unreachable")
 
+    async def _fetch(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        async def rows(conn: Conn) -> list[tuple[Any, ...]]:
+            return await (await conn.execute(sql, params)).fetchall()
+
+        return await self._with_connection(rows)
+
     async def get(self, kind: str, namespace: str, name: str) -> Record | None:
-        key = row_key(kind, namespace, name)
-        if key is None:
-            return None
-        rows = await self._fetch(statements_for(kind, "postgres").get, key)
-        if not rows:
-            return None
-        return Record(kind, namespace, name, int(rows[0][0]), bytes(rows[0][1]))
+        (record,) = await self.get_many([(kind, namespace, name)])
+        return record
 
     async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
-        """One statement: the point reads joined by UNION ALL, each tagged with its index."""
-        parts: list[str] = []
-        params: list[object] = []
-        for i, (kind, namespace, name) in enumerate(keys):
-            key = row_key(kind, namespace, name)
-            if key is not None:
-                get = statements_for(kind, "postgres").get
-                parts.append(get.replace("SELECT ", f"SELECT {i}, ", 1))
-                params.extend(key)
-        found: list[Record | None] = [None] * len(keys)
-        if parts:
-            for i, revision, value in await self._fetch(" UNION ALL ".join(parts), params):
-                kind, namespace, name = keys[i]
-                found[i] = Record(kind, namespace, name, int(revision), bytes(value))
-        return found
+        """Point reads issued in the same tick share one statement (``reads.py``)."""
+        if self._closed:
+            raise Unavailable("the store is closed")
+        return await self._reads.get_many(keys)
 
     async def list(self, query: ListQuery) -> list[Record]:
         sql, params = list_sql(query, "postgres")
@@ -163,6 +162,7 @@ class PostgresStore:
         self._closed = True
         if self._committer is not None:
             await self._committer.close()
+        await self._reads.close()
         await self._notifications.close()
         await self._leadership.close()
         await self._connections.close()

@@ -8,6 +8,12 @@ redone the exact way (``run_exact``): each batch in its own transaction, stateme
 statement, explaining a failed condition with one more read, so each caller gets its own
 outcome. Nobody is answered before the COMMIT that covers their batch returned.
 
+A group made only of one-``Put`` batches (concurrent events, mostly) skips the pipeline: it
+runs as one statement of data-modifying CTEs (``statements.group_of_puts``) in its own
+implicit transaction. Each pipelined statement costs the event loop a wait of its own in
+psycopg, so one statement per group saves ~100 µs of CPU per event at 8 concurrent writers.
+A failed condition raises there too and sends the group down the exact path.
+
 Conditional writes are race-safe across processes under READ COMMITTED: ``UPDATE/DELETE ...
 WHERE revision = N`` re-checks the condition on the newest row version after waiting for a
 concurrent writer's lock, and ``INSERT ... ON CONFLICT DO NOTHING`` waits for a concurrent
@@ -21,18 +27,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.pq.abc import PGresult
 
 from vigil.errors import Unavailable, VigilError
 from vigil.store.base import Op, Put
+from vigil.store.postgres import raw
 from vigil.store.postgres.errors import translate
 from vigil.store.postgres.pool import Conn, Connections
-from vigil.store.postgres.statements import NEXTVAL, Statement, fast_op, single_put
+from vigil.store.postgres.statements import (
+    NEXTVAL,
+    Statement,
+    fast_op,
+    group_of_puts,
+    single_put,
+)
 from vigil.store.tables import failure, plan_op
 
 MAX_GROUP = 256
@@ -40,6 +54,7 @@ EXACT_ATTEMPTS = 3  # a batch that deadlocks with another backend is retried
 _RETRYABLE = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 
 Outcome = int | BaseException
+Runner = Callable[[Conn], Awaitable[list[int]]]
 # One batch's statements; the first one's row ends with the batch's revision.
 Planned = list[Statement]
 
@@ -69,8 +84,8 @@ async def run_pipelined(conn: Conn, batches: Sequence[Planned]) -> list[int]:
     database error; the transaction is then rolled back.
     """
     if len(batches) == 1 and len(batches[0]) == 1:
-        sql, params = batches[0][0]
-        return [_revision(await (await conn.execute(sql, params)).fetchone())]
+        result = await _raw(conn, batches[0][0])
+        return [raw.int8(result.get_value(0, result.nfields - 1))]
     cursors = []
     error: psycopg.Error | None = None
     async with conn.pipeline() as pipeline:
@@ -94,6 +109,19 @@ async def run_pipelined(conn: Conn, batches: Sequence[Planned]) -> list[int]:
             await conn.execute("ROLLBACK")
         raise error
     return [_revision(await cur.fetchone()) for cur in cursors]
+
+
+async def run_one(conn: Conn, statement: Statement, columns: list[int]) -> list[int]:
+    """A group as one statement (``statements.group_of_puts``); raises as ``run_pipelined``."""
+    result = await _raw(conn, statement)
+    return [raw.int8(result.get_value(0, c)) for c in columns]
+
+
+async def _raw(conn: Conn, statement: Statement) -> PGresult:
+    """A one-row write statement over libpq (``raw.py``): its parameters are all text,
+    bytea or int8."""
+    sql, params = statement
+    return await raw.query(conn, raw.numbered(sql), cast(Sequence[str | bytes | int], params))
 
 
 def _revision(row: Any) -> int:
@@ -127,27 +155,53 @@ def _plan(ops: Sequence[Op]) -> Planned | BaseException:
         return exc
 
 
-async def write_group(connections: Connections, groups: Sequence[Sequence[Op]]) -> list[Outcome]:
-    """Commit ``groups`` (each one caller's batch); one outcome per batch, never raises."""
+def _as_one_statement(groups: Sequence[Sequence[Op]]) -> tuple[Statement, list[int]] | None:
+    """Several batches of one ``Put`` each (concurrent events) as one statement, if they can."""
+    puts = []
+    for ops in groups:
+        if len(ops) != 1 or not isinstance(ops[0], Put):
+            return None
+        puts.append(ops[0])
+    if len(puts) < 2:
+        return None
+    try:
+        return group_of_puts(puts)
+    except VigilError:  # a bad key: planned batch by batch, it fails alone
+        return None
+
+
+def _planned(groups: Sequence[Sequence[Op]]) -> tuple[list[Outcome | None], list[int], Runner]:
+    """Outcomes known before running (planning errors), the batches to run, and how."""
     outcomes: list[Outcome | None] = [None] * len(groups)
-    planned: dict[int, Planned] = {}
+    one = _as_one_statement(groups)
+    if one is not None:
+        return outcomes, list(range(len(groups))), lambda conn: run_one(conn, *one)
+    planned: list[Planned] = []
+    indexes: list[int] = []
     for i, ops in enumerate(groups):
         plan = _plan(ops)
         if isinstance(plan, BaseException):
             outcomes[i] = plan
         else:
-            planned[i] = plan
+            planned.append(plan)
+            indexes.append(i)
+    return outcomes, indexes, lambda conn: run_pipelined(conn, planned)
+
+
+async def write_group(connections: Connections, groups: Sequence[Sequence[Op]]) -> list[Outcome]:
+    """Commit ``groups`` (each one caller's batch); one outcome per batch, never raises."""
+    outcomes, indexes, run = _planned(groups)
     try:
         async with connections.connection() as conn:
             try:
-                revisions = await run_pipelined(conn, list(planned.values()))
+                revisions = await run(conn)
             except psycopg.Error:
                 if conn.broken or conn.closed:
                     raise
-                for i in planned:  # one batch spoiled the group: each on its own now
+                for i in indexes:  # one batch spoiled the group: each on its own now
                     outcomes[i] = await _exact_alone(conn, groups[i])
             else:
-                for i, revision in zip(planned, revisions, strict=True):
+                for i, revision in zip(indexes, revisions, strict=True):
                     outcomes[i] = revision
     except Exception as exc:  # connection lost or unavailable: batches not done yet fail
         error = translate(exc)
