@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -56,7 +57,7 @@ class Target:
     cls: type[Resource]
     namespace: str | None
     name: str | None
-    params: dict[str, str]
+    params: Mapping[str, str]
 
     @property
     def kind(self) -> str:
