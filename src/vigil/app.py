@@ -32,6 +32,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.agentd.notices import EntityNotices
     from vigil.agentd.sessions import AgentRegistry
     from vigil.api import openapi, routes
+    from vigil.auth.accounts import AccountChanges
     from vigil.auth.services import build_auth
     from vigil.membership import Membership
     from vigil.pipeline.eventd import EventProcessor
@@ -44,10 +45,12 @@ def build_services(settings: Settings, store: Store) -> Services:
     # Models declare the JavaScript syntax check; the pipeline's sandbox provides it.
     use_javascript_check(js.first_syntax_error)
     metrics = Metrics()
-    # Entity writes are announced to agent sessions on every backend (vigil.agentd.notices).
+    # Entity writes are announced to agent sessions on every backend (vigil.agentd.notices),
+    # user and API key writes to the authenticator's cache (vigil.auth.accounts).
     notices = EntityNotices(MeasuredStore(store, metrics.store_latency))
-    store = notices
-    auth = build_auth(store, settings)
+    changes = AccountChanges(notices)
+    store = changes
+    auth = build_auth(store, settings, changes)
 
     async def lookup(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         record = await store.get(kind, namespace, name)
