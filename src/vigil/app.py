@@ -12,7 +12,7 @@ import msgspec
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vigil.api.context import Services
+from vigil.api.context import SERVICES, Services
 from vigil.api.dispatch import Dispatcher
 from vigil.api.middleware import BodyLimit, ErrorsAndMetrics
 from vigil.api.namespace_cache import NamespaceCache
@@ -98,11 +98,13 @@ class VigilApp:
         self.starlette = starlette
         self.api = api
         self.state = starlette.state
+        self._services: Services = starlette.state.vigil
         self.agents = agents  # the agent listener, served on its own port (vigil.agentd)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope["app"] = self.starlette
+            scope[SERVICES] = self._services  # what ``vigil.api.context.services`` reads
             await self.api(scope, receive, send)
         else:
             await self.starlette(scope, receive, send)

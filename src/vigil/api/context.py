@@ -64,8 +64,13 @@ class Target:
         return self.cls.PLURAL
 
 
+SERVICES = "vigil.services"  # the scope key under which VigilApp hands its services on
+
+
 def services(request: Request) -> Services:
-    svc: Services = request.app.state.vigil
+    svc: Services | None = request.scope.get(SERVICES)
+    if svc is None:  # an app other than VigilApp (the agent listener): its state holds them
+        svc = request.app.state.vigil
     return svc
 
 

@@ -42,11 +42,20 @@ class Reply(Response):
 
 
 def _reply(
-    body: bytes, status: int, headers: Mapping[str, str] | None, media: str | None = JSON
+    body: bytes,
+    status: int,
+    headers: Mapping[str, str] | None,
+    media: str | None = JSON,
+    etag: str | None = None,
 ) -> Response:
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    if any(k in (b"content-length", b"content-type") for k, _ in raw):
-        return Response(body, status_code=status, media_type=media, headers=headers)
+    if headers:
+        if etag is not None:
+            headers = {**headers, "ETag": etag}
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        if any(k in (b"content-length", b"content-type") for k, _ in raw):
+            return Response(body, status_code=status, media_type=media, headers=headers)
+    else:
+        raw = [] if etag is None else [(b"etag", etag.encode("latin-1"))]
     if not (status < 200 or status in (204, 304)):
         raw.append((b"content-length", str(len(body)).encode()))
     if media is not None:
@@ -72,14 +81,12 @@ def json_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """200 with a compact JSON body; ``obj`` may be a Struct, plain data or encoded bytes."""
-    if etag is not None:
-        headers = {**(headers or {}), "ETag": etag}
-    return _reply(_dumps(obj), status, headers)
+    return _reply(_dumps(obj), status, headers, etag=etag)
 
 
 def not_modified(etag: str, headers: Mapping[str, str] | None = None) -> Response:
     """304 for a conditional GET whose copy is fresh: the ETag, no body, no content type."""
-    return _reply(b"", 304, {**(headers or {}), "ETag": etag}, media=None)
+    return _reply(b"", 304, headers, media=None, etag=etag)
 
 
 def empty(status: int, *, headers: Mapping[str, str] | None = None) -> Response:
