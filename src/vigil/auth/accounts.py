@@ -70,6 +70,8 @@ class AccountChanges:
         self.inner = inner
         self.generation = 0
         self._listening = False
+        # Point reads are every request's: they go straight to the inner store, no layer here.
+        self.get = inner.get
 
     async def start(self) -> None:
         """Listen for the other backends' changes; never raises (the ttl covers a failure)."""
@@ -97,9 +99,6 @@ class AccountChanges:
                 log.warning("cannot tell other backends that users or API keys changed")
 
     # --- the rest of the Store, delegated ---------------------------------------------------
-    async def get(self, kind: str, namespace: str, name: str) -> Record | None:
-        return await self.inner.get(kind, namespace, name)
-
     async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
         return await self.inner.get_many(keys)
 

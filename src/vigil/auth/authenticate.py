@@ -30,7 +30,7 @@ from vigil.store.base import Store
 __all__ = ["USERS_GROUP", "Authenticator", "Identity"]
 
 _MAX_KEY_LENGTH = 128
-_KEYS_MAX = 10_000  # API keys remembered; beyond it the memory restarts
+_KEYS_MAX = 10_000  # API keys (and access tokens) remembered; beyond it the memory restarts
 
 
 class Authenticator:
@@ -51,6 +51,7 @@ class Authenticator:
         # without ``changes`` nothing is kept.
         self._changes = changes
         self._keys: dict[str, tuple[Identity, int, float]] = {}
+        self._bearers: dict[str, Identity] = {}
         self._key_cache_ttl = key_cache_ttl
 
     async def authenticate(self, authorization: str | None) -> Identity:
@@ -58,7 +59,14 @@ class Authenticator:
         credentials = credentials.strip()
         if scheme.lower() == "bearer" and credentials:
             claims = await self.tokens.verify_access(credentials)
-            return Identity(claims.sub, claims.groups, False, claims.session_id)
+            # The identity follows from the token alone: made once per token.
+            identity = self._bearers.get(credentials)
+            if identity is None:
+                identity = Identity(claims.sub, claims.groups, False, claims.session_id)
+                if len(self._bearers) >= _KEYS_MAX:
+                    self._bearers.clear()
+                self._bearers[credentials] = identity
+            return identity
         if scheme.lower() == "key" and credentials:
             return await self._api_key(credentials)
         raise Unauthenticated("bad credentials")
