@@ -12,7 +12,7 @@ import msgspec
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vigil.api.context import Services
+from vigil.api.context import SERVICES, Services
 from vigil.api.dispatch import Dispatcher
 from vigil.api.middleware import BodyLimit, ErrorsAndMetrics
 from vigil.api.namespace_cache import NamespaceCache
@@ -32,6 +32,7 @@ def build_services(settings: Settings, store: Store) -> Services:
     from vigil.agentd.notices import EntityNotices
     from vigil.agentd.sessions import AgentRegistry
     from vigil.api import openapi, routes
+    from vigil.auth.accounts import AccountChanges
     from vigil.auth.services import build_auth
     from vigil.membership import Membership
     from vigil.pipeline.eventd import EventProcessor
@@ -44,10 +45,12 @@ def build_services(settings: Settings, store: Store) -> Services:
     # Models declare the JavaScript syntax check; the pipeline's sandbox provides it.
     use_javascript_check(js.first_syntax_error)
     metrics = Metrics()
-    # Entity writes are announced to agent sessions on every backend (vigil.agentd.notices).
+    # Entity writes are announced to agent sessions on every backend (vigil.agentd.notices),
+    # user and API key writes to the authenticator's cache (vigil.auth.accounts).
     notices = EntityNotices(MeasuredStore(store, metrics.store_latency))
-    store = notices
-    auth = build_auth(store, settings)
+    changes = AccountChanges(notices)
+    store = changes
+    auth = build_auth(store, settings, changes)
 
     async def lookup(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         record = await store.get(kind, namespace, name)
@@ -98,11 +101,13 @@ class VigilApp:
         self.starlette = starlette
         self.api = api
         self.state = starlette.state
+        self._services: Services = starlette.state.vigil
         self.agents = agents  # the agent listener, served on its own port (vigil.agentd)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope["app"] = self.starlette
+            scope[SERVICES] = self._services  # what ``vigil.api.context.services`` reads
             await self.api(scope, receive, send)
         else:
             await self.starlette(scope, receive, send)

@@ -47,6 +47,8 @@ def _reply(status: bytes) -> bytes:
     )
 
 
+# A timer may fire this much before its deadline (loop clocks tick in milliseconds).
+_EARLY = 0.001
 BUSY = _reply(b"503 Service Unavailable")
 SLOW = _reply(b"408 Request Timeout")
 TOO_LARGE = _reply(b"431 Request Header Fields Too Large")
@@ -59,7 +61,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     open_connections: ClassVar[set[LimitedHttpProtocol]]  # this listener's, set per subclass
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self._deadline: asyncio.TimerHandle | None = None
+        self._due: float | None = None  # loop time of the current deadline, if any
+        self._due_reply: bytes | None = None
+        self._idle_due: float | None = None  # keep-alive: when an idle connection is closed
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._header_bytes = 0
         self._reading_headers = True
         self._finished_one = False
@@ -78,11 +84,12 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if not self._counted:
             return
         self.open_connections.discard(self)
-        self._disarm()
+        self._stop_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._reading_headers and self._deadline is None:
+        self._idle_due = None
+        if self._reading_headers and self._due is None:
             self._arm(self.limits.header_timeout, SLOW)  # a later request on this connection
         self._finished_one = False
         super().data_received(data)
@@ -106,26 +113,71 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._finished_one = True
         super().on_message_complete()
 
+    def on_response_complete(self) -> None:
+        """uvicorn's (0.54), except that its keep-alive timer, new for every response, is a
+        deadline of this connection (same limit, ``timeout_keep_alive``, same close)."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self._idle_due = self.loop.time() + self.timeout_keep_alive
+            self._wake_by(self._idle_due)
+
     def handle_websocket_upgrade(self) -> None:
-        self._disarm()  # the websocket protocol takes the connection over, with its own pings
+        self._stop_timer()  # the websocket protocol takes the connection over, with its own pings
         self.open_connections.discard(self)
         self._counted = False
         super().handle_websocket_upgrade()
 
     # --- deadlines ------------------------------------------------------------------------
+    # Deadlines are set and cleared several times per request; each is an attribute write.
+    # The one timer behind them is only moved when a deadline falls before it, and when it
+    # fires early (the deadline was moved on) it sleeps again until the next one.
 
     def _arm(self, seconds: float, reply: bytes | None) -> None:
-        self._disarm()
-        if seconds > 0:
-            self._deadline = self.loop.call_later(seconds, self._expired, reply)
+        if seconds <= 0:
+            self._due = None
+            return
+        due = self.loop.time() + seconds
+        self._due, self._due_reply = due, reply
+        self._wake_by(due)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None
+
+    def _wake_by(self, due: float) -> None:
+        if self._timer is None or self._timer_at > due:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._timer_at = self.loop.call_at(due, self._check), due
+
+    def _stop_timer(self) -> None:
+        self._due = self._idle_due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self) -> None:
+        self._timer = None
+        now = self.loop.time() + _EARLY
+        if self._idle_due is not None and self._idle_due <= now:
+            self._idle_due = None
+            if not self.transport.is_closing():
+                self.transport.close()  # idle keep-alive connection, as uvicorn closes it
+            return
+        if self._due is not None and self._due <= now:
+            self._due = None
+            self._expired(self._due_reply)
+            return
+        pending = [d for d in (self._due, self._idle_due) if d is not None]
+        if pending:
+            self._wake_by(min(pending))
 
     def _expired(self, reply: bytes | None) -> None:
-        self._deadline = None
         if self.transport.is_closing():
             return
         if reply is not None and (self.cycle is None or self.cycle.response_complete):
@@ -134,7 +186,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def _refuse(self, reply: bytes) -> None:
-        self._disarm()
+        self._stop_timer()
         self.transport.write(reply)
         self.transport.close()
 

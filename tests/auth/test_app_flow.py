@@ -44,3 +44,31 @@ def test_user_lifecycle_through_the_app(
         assert admin.delete(f"{API}/users/{name}").status_code == 204
         assert eve.get(f"{API}/users/{name}").status_code == 401
     assert admin.get(f"{API}/users/{name}").json()["disabled"] is True
+
+
+def test_api_key_changes_hold_at_once_while_the_key_is_in_use(
+    live: LiveServer, admin: httpx.Client, unique: Callable[[str], str]
+) -> None:
+    """What an API key resolves to is cached by the server: every change to the key or its
+    user must still show on the very next request."""
+    name = unique("kim")
+    user = {"username": name, "password": "kim-password", "groups": ["cluster-admins"]}
+    assert admin.post(f"{API}/users", json=user).status_code == 201
+    key = admin.post(f"{API}/apikeys", json={"username": name}).headers["location"]
+    checks = f"{API}/namespaces/default/checks"
+    with client_for(live.url, Authorization=f"Key {key.rsplit('/', 1)[1]}") as by_key:
+
+        def status() -> int:
+            return by_key.get(checks).status_code
+
+        assert [status(), status()] == [200, 200]  # in use, so kept
+        assert admin.delete(f"{API}/users/{name}/groups/cluster-admins").status_code == 204
+        assert status() == 403
+        assert admin.put(f"{API}/users/{name}/groups/cluster-admins").status_code == 201
+        assert status() == 200
+        assert admin.delete(f"{API}/users/{name}").status_code == 204  # disables
+        assert status() == 401
+        assert admin.put(f"{API}/users/{name}/reinstate").status_code == 201
+        assert status() == 200
+        assert admin.delete(key).status_code == 204
+        assert status() == 401

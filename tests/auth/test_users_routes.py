@@ -8,7 +8,6 @@ import pytest
 from tests.auth.conftest import PASSWORD, bearer, login, password_hash
 from vigil.auth.accounts import load_user
 from vigil.auth.services import AuthServices
-from vigil.store.base import Delete
 from vigil.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.anyio
@@ -192,7 +191,9 @@ async def test_api_keys(
 
     identity = await client.get(f"{USERS}/bob", headers={"Authorization": f"Key {key}"})
     assert identity.status_code == 200
-    await store.apply([Delete("apikeys", "", key)])  # what DELETE /apikeys/{key} does
+    deleted = await client.delete(f"/api/core/v2/apikeys/{key}", headers=admin)
+    assert deleted.status_code == 204  # and the key stops working at once (not after a ttl)
+    assert await store.get("apikeys", "", key) is None
     revoked = await client.get(f"{USERS}/bob", headers={"Authorization": f"Key {key}"})
     assert revoked.status_code == 401
     assert revoked.json()["message"] == "invalid credentials"

@@ -4,6 +4,7 @@ listener configuration (``vigil.listener.uvicorn_config``), with short limits.""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -83,6 +84,22 @@ def test_idle_keep_alive_connection_is_closed(server: LiveServer) -> None:
     with _connect(server) as sock:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         assert _until_closed(sock).startswith(b"HTTP/1.1 200")
+
+
+def test_a_connection_in_steady_use_outlives_every_limit(server: LiveServer) -> None:
+    """Deadlines move with each request: requests 0.6 s apart, for longer than the idle,
+    header and body limits, are all answered on one connection."""
+    with _connect(server) as sock:
+        for _ in range(5):
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            received = b""
+            while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+                chunk = sock.recv(65536)
+                assert chunk, "closed while in use"
+                received += chunk
+            assert received.startswith(b"HTTP/1.1 200")
+            time.sleep(0.6)
+        assert _until_closed(sock) == b""  # then, idle, it is closed
 
 
 def test_over_the_cap_new_connections_get_503_and_the_others_are_served(

@@ -49,6 +49,8 @@ class EntityNotices:
         self._known: dict[tuple[str, str], str] = {}
         self._watchers: list[Watcher] = []
         self._listening = False
+        # Point reads are every API request's: they go straight to the inner store.
+        self.get = inner.get
 
     def watch(self, watcher: Watcher) -> None:
         """Call ``watcher(namespace, name, digest)`` for every announced change."""
@@ -104,9 +106,6 @@ class EntityNotices:
         return revision
 
     # --- the rest of the Store, delegated ---------------------------------------------------
-    async def get(self, kind: str, namespace: str, name: str) -> Record | None:
-        return await self.inner.get(kind, namespace, name)
-
     async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
         return await self.inner.get_many(keys)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -56,15 +57,20 @@ class Target:
     cls: type[Resource]
     namespace: str | None
     name: str | None
-    params: dict[str, str]
+    params: Mapping[str, str]
 
     @property
     def kind(self) -> str:
         return self.cls.PLURAL
 
 
+SERVICES = "vigil.services"  # the scope key under which VigilApp hands its services on
+
+
 def services(request: Request) -> Services:
-    svc: Services = request.app.state.vigil
+    svc: Services | None = request.scope.get(SERVICES)
+    if svc is None:  # an app other than VigilApp (the agent listener): its state holds them
+        svc = request.app.state.vigil
     return svc
 
 

@@ -6,11 +6,11 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from vigil.api.context import Services, services
+from vigil.api.requests import header
 from vigil.model.checks import CheckConfig
 from vigil.model.namespaces import Namespace
 from vigil.model.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 from vigil.model.silenced import Silenced
-from vigil.rbac.attributes import attributes_for
 
 _READS = {"GET", "HEAD"}
 # Writes that change who may do what: the authorizer's cached view is dropped after them.
@@ -21,20 +21,17 @@ class Dispatcher:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         svc = services(request)
-        resolved = svc.router.resolve(
-            scope["method"], scope.get("raw_path") or scope["path"].encode()
-        )
+        method = scope["method"]
+        resolved = svc.router.resolve(method, scope.get("raw_path") or scope["path"].encode())
         scope["vigil.route"] = resolved.route.path
         scope["path_params"] = resolved.target.params
         op = resolved.op
         if op.auth != "open":
-            identity = await svc.auth.authenticator.authenticate(
-                request.headers.get("authorization")
-            )
+            identity = await svc.auth.authenticator.authenticate(header(scope, b"authorization"))
             scope["vigil.identity"] = identity
             if op.auth == "rbac":
-                await svc.authorizer.authorize(
-                    attributes_for(scope["method"], resolved.params, identity)
+                await svc.authorizer.authorize_request(
+                    method, resolved.params, resolved.key, identity
                 )
             # After authorisation, so a caller learns nothing of namespaces it may not see.
             # Reads need no check (as in Sensu): a list in a missing namespace is empty, an

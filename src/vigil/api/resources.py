@@ -18,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from vigil.api import requests as rq
 from vigil.api.context import Target, caller, services
-from vigil.api.responses import JSON, empty, etag_for, json_response
+from vigil.api.responses import JSON, empty, etag_for, json_response, not_modified
 from vigil.errors import InvalidArgument, NotFound, PreconditionFailed
 from vigil.model.base import Resource, decode, encode
 from vigil.model.common import check_javascript, deferred_javascript
@@ -157,12 +157,9 @@ def page_response(
         last = records[-1]
         headers["Sensu-Continue"] = rq.encode_continue(last.namespace, last.name)
     etag = list_etag(records, headers.get("Sensu-Continue", ""))
-    headers["ETag"] = etag
     if rq.not_modified(request, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(
-        render_list(target.cls, records), media_type="application/json", headers=headers
-    )
+        return not_modified(etag, headers)
+    return json_response(render_list(target.cls, records), etag=etag, headers=headers)
 
 
 def list_etag(records: list[Record], continue_token: str = "") -> str:
@@ -187,7 +184,7 @@ async def get_one(request: Request, target: Target) -> Response:
     record = await load(svc.store, target)
     etag = etag_for(record.revision)
     if rq.not_modified(request, etag):
-        return Response(status_code=304, headers={"ETag": etag})
+        return not_modified(etag)
     return json_response(render(target.cls, record), etag=etag)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -33,6 +34,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 # caller sees; rbac: authenticated and authorised from the route's RBAC attributes.
 Auth = Literal["open", "authenticated", "rbac"]
 CORE = f"/api/{GROUP}/{VERSION}"
+_RESOLVED_MAX = 4096  # (method, path) resolutions kept; beyond it the cache restarts
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +92,13 @@ class Special:
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
+    """Shared by every request for the same method and path: read-only throughout."""
+
     route: Route
     op: Op
     target: Target
-    params: dict[str, str]  # what RBAC attributes are built from
+    params: Mapping[str, str]  # what RBAC attributes are built from
+    key: tuple[tuple[str, str], ...]  # ``params`` as a hashable value
 
 
 def plain(endpoint: Endpoint) -> Handler:
@@ -134,8 +139,21 @@ class Router:
             if node.route is not None:
                 raise ValueError(f"two routes for {route.path}")
             node.route = route
+        self._resolved: dict[tuple[str, bytes], Resolved] = {}
 
     def resolve(self, method: str, raw_path: bytes) -> Resolved:
+        """The route, op and parameters of a request; a client repeats the same few paths,
+        so resolutions are kept (misses, 404 and 405, are not)."""
+        key = (method, raw_path)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolve(method, raw_path)
+            if len(self._resolved) >= _RESOLVED_MAX:
+                self._resolved.clear()
+            self._resolved[key] = found
+        return found
+
+    def _resolve(self, method: str, raw_path: bytes) -> Resolved:
         segs = _segments(raw_path)
         values: list[str] = []
         route = _match(self._root, segs, 0, values)
@@ -144,7 +162,7 @@ class Router:
         op = route.methods.get("GET" if method == "HEAD" else method)
         if op is None:
             raise MethodNotAllowed(f"method {method} is not allowed here")
-        path_params = dict(zip(route.param_names, values, strict=True))
+        path_params = MappingProxyType(dict(zip(route.param_names, values, strict=True)))
         namespace = path_params.get("namespace") if route.cls.NAMESPACED else None
         if route.name_params == ("name",):  # the common case, without a join
             name = path_params.get("name")
@@ -155,7 +173,8 @@ class Router:
             params["subresource"] = route.subresource
         if name is not None:
             params["name"] = name
-        return Resolved(route, op, Target(route.cls, namespace, name, path_params), params)
+        target = Target(route.cls, namespace, name, path_params)
+        return Resolved(route, op, target, MappingProxyType(params), tuple(params.items()))
 
 
 def _match(node: _Node, segs: list[str], i: int, values: list[str]) -> Route | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vigil.auth.accounts import AccountChanges
 from vigil.auth.authenticate import Authenticator
 from vigil.auth.throttle import LoginThrottle
 from vigil.auth.tokens import TokenService
@@ -18,7 +19,12 @@ class AuthServices:
     throttle: LoginThrottle
 
 
-def build_auth(store: Store, settings: Settings) -> AuthServices:
+def build_auth(
+    store: Store, settings: Settings, changes: AccountChanges | None = None
+) -> AuthServices:
+    """``changes``: the app's store wrapper that announces user and API key writes; with it
+    the authenticator may keep what API keys resolve to."""
     tokens = TokenService(store, settings)
     throttle = LoginThrottle(settings)
-    return AuthServices(Authenticator(store, settings, tokens, throttle), tokens, throttle)
+    authenticator = Authenticator(store, settings, tokens, throttle, changes=changes)
+    return AuthServices(authenticator, tokens, throttle)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,13 +29,14 @@ from vigil.model.base import Resource
 from vigil.model.namespaces import Namespace
 from vigil.model.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 from vigil.model.registry import kinds_where
-from vigil.rbac.attributes import Attributes
+from vigil.rbac.attributes import Attributes, attributes_for
 from vigil.rbac.rules import Binding, Rule, rules_of
 from vigil.store.base import ListQuery, Store
 
 log = logging.getLogger("vigil.rbac")
 
 CHANNEL = "vigil_rbac"
+_VERDICTS_MAX = 10_000  # decisions remembered per snapshot; beyond it the memory restarts
 
 
 @dataclass(slots=True)
@@ -45,6 +46,9 @@ class Snapshot:
     bindings: dict[str, tuple[Binding, ...]] = field(default_factory=dict)  # by namespace
     all_bindings: tuple[Binding, ...] = ()  # ordered by (namespace, name)
     roles: dict[tuple[str, str], tuple[Rule, ...]] = field(default_factory=dict)
+    # (method, request key, username, groups) -> "" (allowed) or the Forbidden message;
+    # it lives and dies with the snapshot, so RBAC writes and the ttl drop it too.
+    verdicts: dict[Hashable, str] = field(default_factory=dict)
 
     def rules(self, binding: Binding) -> tuple[Rule, ...]:
         """The rules the binding grants; Forbidden when its role does not exist."""
@@ -171,6 +175,27 @@ class Authorizer:
 
     async def authorize(self, attrs: Attributes) -> None:
         decide(await self.snapshot(), attrs)
+
+    async def authorize_request(
+        self, method: str, params: Mapping[str, str], key: Hashable, identity: Identity
+    ) -> None:
+        """``authorize(attributes_for(method, params, identity))``, remembered: ``key`` must
+        stand for ``params``; the decision depends on nothing else but the caller's username
+        and groups."""
+        snap = await self.snapshot()
+        memo = (method, key, identity.username, identity.groups)
+        verdict = snap.verdicts.get(memo)
+        if verdict is None:
+            try:
+                decide(snap, attributes_for(method, params, identity))
+                verdict = ""
+            except Forbidden as exc:
+                verdict = exc.message
+            if len(snap.verdicts) >= _VERDICTS_MAX:
+                snap.verdicts.clear()
+            snap.verdicts[memo] = verdict
+        if verdict:
+            raise Forbidden(verdict)
 
     async def visible_namespaces(self, identity: Identity) -> list[str]:
         """For ``GET /namespaces``. None visible is ``[]`` (Sensu answers 500

@@ -10,13 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from prometheus_client import Histogram
-
+from vigil.metrics import LoopHistogram
 from vigil.store.base import Key, ListQuery, Op, Record, Store
 
 
 class MeasuredStore:
-    def __init__(self, inner: Store, latency: Histogram) -> None:
+    def __init__(self, inner: Store, latency: LoopHistogram) -> None:
         self.inner = inner
         self._get = latency.labels("get")
         self._list = latency.labels("list")
