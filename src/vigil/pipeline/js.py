@@ -153,6 +153,9 @@ class _MessageLoop:
 # time. So evaluations run side by side only after ``start_engine`` loaded it on the main
 # thread; otherwise (the agent, a server run in a thread by tests) one at a time.
 _engine_lock = threading.Lock()
+# Isolates are also set up and torn down one at a time (their runs overlap): two set up at
+# once tripped a V8 check (``!IsConfigurablePoolInitialized()``) about once in 60 processes.
+_lifecycle = threading.Lock()
 _one_at_a_time = threading.Lock()
 _engine_loaded = False
 _side_by_side = False
@@ -167,6 +170,8 @@ def start_engine() -> None:
     with _engine_lock:
         if not _engine_loaded:
             init_mini_racer(ignore_duplicate_init=True)
+            with mini_racer() as racer:  # the first isolate sets up what all of them share
+                racer.eval("0")
             _engine_loaded = _side_by_side = True
 
 
@@ -184,8 +189,9 @@ def _evaluate(loop: asyncio.AbstractEventLoop, code: str, timeout: float, limit:
 
 def _evaluate_once(loop: asyncio.AbstractEventLoop, code: str, timeout: float, limit: int) -> str:
     """``code`` in a new isolate, which is destroyed afterwards whatever happened."""
-    owner = mini_racer(loop)
-    racer = owner.__enter__()
+    with _lifecycle:
+        owner = mini_racer(loop)
+        racer = owner.__enter__()
     try:
         racer.eval(_PRELUDE)
         racer.set_hard_memory_limit(limit)
@@ -197,7 +203,8 @@ def _evaluate_once(loop: asyncio.AbstractEventLoop, code: str, timeout: float, l
     except JSEvalException as exc:
         raise ScriptError(_first_line(str(exc))) from None
     finally:
-        owner.__exit__(None, None, None)
+        with _lifecycle:
+            owner.__exit__(None, None, None)
     if not isinstance(result, str):
         raise ScriptError(f"unexpected result from the engine: {type(result).__name__}")
     return result
