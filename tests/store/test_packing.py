@@ -41,15 +41,26 @@ async def test_values_round_trip_and_large_ones_are_stored_smaller(tmp_path: Pat
     assert plain == SMALL
 
 
-async def test_rows_stored_plainly_are_read_as_they_are(tmp_path: Path) -> None:
-    store = await SQLiteStore.open(tmp_path / "vigil.db")
+async def _written_behind(path: Path, event: bytes, check: bytes | None = None) -> None:
+    """A database holding ``event`` (and ``check``) as older versions stored them."""
+    store = await SQLiteStore.open(path)
     await store.close()
-    with contextlib.closing(sqlite3.connect(tmp_path / "vigil.db")) as conn, conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(
             "INSERT INTO events (namespace, entity, check_name, revision, value) "
             "VALUES ('default', 'e', 'c', 1, ?)",
-            (BIG,),
+            (event,),
         )
+        if check is not None:
+            conn.execute(
+                "INSERT INTO resources (kind, namespace, name, revision, value) "
+                "VALUES ('checks', 'default', 'old', 1, ?)",
+                (check,),
+            )
+
+
+async def test_rows_stored_plainly_are_read_as_they_are(tmp_path: Path) -> None:
+    await _written_behind(tmp_path / "vigil.db", BIG)
     store = await SQLiteStore.open(tmp_path / "vigil.db")
     try:
         got = await store.get("events", "default", "e/c")
@@ -59,19 +70,7 @@ async def test_rows_stored_plainly_are_read_as_they_are(tmp_path: Path) -> None:
 
 
 async def test_rows_compressed_with_zlib_by_earlier_versions_still_read(tmp_path: Path) -> None:
-    store = await SQLiteStore.open(tmp_path / "vigil.db")
-    await store.close()
-    with contextlib.closing(sqlite3.connect(tmp_path / "vigil.db")) as conn, conn:
-        conn.execute(
-            "INSERT INTO events (namespace, entity, check_name, revision, value) "
-            "VALUES ('default', 'e', 'c', 1, ?)",
-            (zlib.compress(BIG, 1),),
-        )
-        conn.execute(
-            "INSERT INTO resources (kind, namespace, name, revision, value) "
-            "VALUES ('checks', 'default', 'old', 1, ?)",
-            (zlib.compress(BIG, 1),),
-        )
+    await _written_behind(tmp_path / "vigil.db", zlib.compress(BIG, 1), zlib.compress(BIG, 1))
     store = await SQLiteStore.open(tmp_path / "vigil.db")
     try:
         got = await store.get_many([("events", "default", "e/c"), ("checks", "default", "old")])

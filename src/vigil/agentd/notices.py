@@ -12,12 +12,13 @@ equals the last one announced (by any backend) is not announced again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
 
 from vigil.agentd import wire
-from vigil.store.base import Delete, Key, ListQuery, Op, Record, Store
+from vigil.store.base import Delete, Op, Store
+from vigil.store.layer import StoreLayer
 
 log = logging.getLogger("vigil.agentd")
 
@@ -41,31 +42,23 @@ def _change(op: Op) -> Change | None:
     return op.namespace, op.name, wire.digest(wire.entity_config(doc))
 
 
-class EntityNotices:
+class EntityNotices(StoreLayer):
     """A Store that announces entity config changes (see the module docstring)."""
 
     def __init__(self, inner: Store) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self._known: dict[tuple[str, str], str] = {}
         self._watchers: list[Watcher] = []
-        self._listening = False
         # Point reads are every API request's: they go straight to the inner store.
-        self.get = inner.get
+        self.get = inner.get  # type: ignore[method-assign]
 
     def watch(self, watcher: Watcher) -> None:
         """Call ``watcher(namespace, name, digest)`` for every announced change."""
         self._watchers.append(watcher)
 
     async def start(self) -> None:
-        """Listen for the others' notices; never raises (a store that cannot listen yet
-        keeps trying on its own, see ``Store.listen``)."""
-        if self._listening:
-            return
-        self._listening = True
-        try:
-            await self.inner.listen(CHANNEL, self._heard)
-        except Exception:
-            log.warning("cannot listen for entity changes yet")
+        """Hear the other backends' entity notices."""
+        await self.listen_once(CHANNEL, self._heard, "entity changes")
 
     def _heard(self, payload: str) -> None:
         try:
@@ -104,28 +97,3 @@ class EntityNotices:
             except Exception:
                 log.warning("cannot announce an entity change", extra={"entity_name": name})
         return revision
-
-    # --- the rest of the Store, delegated ---------------------------------------------------
-    async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
-        return await self.inner.get_many(keys)
-
-    async def list(self, query: ListQuery) -> list[Record]:
-        return await self.inner.list(query)
-
-    async def count(self, kind: str, namespace: str | None = None) -> int:
-        return await self.inner.count(kind, namespace)
-
-    async def is_leader(self, job: str) -> bool:
-        return await self.inner.is_leader(job)
-
-    async def health(self) -> Mapping[str, object]:
-        return await self.inner.health()
-
-    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
-        await self.inner.listen(channel, callback)
-
-    async def notify(self, channel: str, payload: str) -> None:
-        await self.inner.notify(channel, payload)
-
-    async def close(self) -> None:
-        await self.inner.close()

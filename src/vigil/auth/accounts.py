@@ -8,12 +8,13 @@ leaves the server.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 
 import msgspec
 
 from vigil.model.users import APIKey, User
-from vigil.store.base import Key, ListQuery, Op, Record, Store
+from vigil.store.base import Op, Store
+from vigil.store.layer import StoreLayer
 
 log = logging.getLogger("vigil.auth")
 
@@ -53,7 +54,7 @@ def active_groups(user: User | None) -> tuple[str, ...] | None:
     return tuple(user.groups)
 
 
-class AccountChanges:
+class AccountChanges(StoreLayer):
     """A Store that counts committed writes of users and API keys, here and on every other
     backend sharing the store, so that caches of them can tell they are stale.
 
@@ -67,21 +68,14 @@ class AccountChanges:
     """
 
     def __init__(self, inner: Store) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.generation = 0
-        self._listening = False
         # Point reads are every request's: they go straight to the inner store, no layer here.
-        self.get = inner.get
+        self.get = inner.get  # type: ignore[method-assign]
 
     async def start(self) -> None:
-        """Listen for the other backends' changes; never raises (the ttl covers a failure)."""
-        if self._listening:
-            return
-        self._listening = True
-        try:
-            await self.inner.listen(CHANNEL, self._heard)
-        except Exception:
-            log.warning("cannot listen for user and API key changes; relying on cache ttls")
+        """Hear the other backends' changes (meanwhile the caches' ttl bounds staleness)."""
+        await self.listen_once(CHANNEL, self._heard, "user and API key changes")
 
     def _heard(self, _payload: str) -> None:
         self.generation += 1
@@ -97,28 +91,3 @@ class AccountChanges:
                 await self.inner.notify(CHANNEL, "changed")
             except Exception:
                 log.warning("cannot tell other backends that users or API keys changed")
-
-    # --- the rest of the Store, delegated ---------------------------------------------------
-    async def get_many(self, keys: Sequence[Key]) -> list[Record | None]:
-        return await self.inner.get_many(keys)
-
-    async def list(self, query: ListQuery) -> list[Record]:
-        return await self.inner.list(query)
-
-    async def count(self, kind: str, namespace: str | None = None) -> int:
-        return await self.inner.count(kind, namespace)
-
-    async def is_leader(self, job: str) -> bool:
-        return await self.inner.is_leader(job)
-
-    async def health(self) -> Mapping[str, object]:
-        return await self.inner.health()
-
-    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
-        await self.inner.listen(channel, callback)
-
-    async def notify(self, channel: str, payload: str) -> None:
-        await self.inner.notify(channel, payload)
-
-    async def close(self) -> None:
-        await self.inner.close()

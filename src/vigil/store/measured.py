@@ -8,15 +8,16 @@ microsecond.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 
 from vigil.metrics import LoopHistogram
 from vigil.store.base import Key, ListQuery, Op, Record, Store
+from vigil.store.layer import StoreLayer
 
 
-class MeasuredStore:
+class MeasuredStore(StoreLayer):
     def __init__(self, inner: Store, latency: LoopHistogram) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self._get = latency.labels("get")
         self._list = latency.labels("list")
         self._count = latency.labels("count")
@@ -56,18 +57,3 @@ class MeasuredStore:
             return await self.inner.apply(ops)
         finally:
             self._apply.observe(time.perf_counter() - start)
-
-    async def is_leader(self, job: str) -> bool:
-        return await self.inner.is_leader(job)
-
-    async def health(self) -> Mapping[str, object]:
-        return await self.inner.health()
-
-    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
-        await self.inner.listen(channel, callback)
-
-    async def notify(self, channel: str, payload: str) -> None:
-        await self.inner.notify(channel, payload)
-
-    async def close(self) -> None:
-        await self.inner.close()

@@ -160,13 +160,8 @@ class Connections:
         if self._closed or conn.broken or conn.closed or conn.pgconn.transaction_status != _IDLE:
             self._discard(conn)
             return
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(conn)
-                return
-        self._idle.append(conn)
+        if not self._hand_to_waiter(conn):
+            self._idle.append(conn)
 
     def _discard(self, conn: Conn) -> None:
         self._open -= 1
@@ -176,12 +171,17 @@ class Connections:
 
     def _wake_one(self) -> None:
         """A slot came free: the first waiter looks again (and may connect)."""
+        self._hand_to_waiter(None)
+
+    def _hand_to_waiter(self, conn: Conn | None) -> bool:
+        """Give ``conn`` (None: a free slot) to the first waiter still waiting, if any."""
         waiters = self._waiters
         while waiters:
             waiter = waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)
-                return
+                waiter.set_result(conn)
+                return True
+        return False
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[Conn]:
