@@ -7,41 +7,16 @@ sensuctl); the server is then asked what it holds.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.ctl.processes import live_server, vigilctl  # noqa: F401 (the "server" fixture)
 from tests.support import ADMIN, PASSWORD, LiveServer, client_for, token_for
-from vigil.settings import Settings
 
 CHECKS = "/api/core/v2/namespaces/{ns}/checks"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(Settings(state_dir=str(tmp_path_factory.mktemp("state")))).start()
-    yield live
-    live.stop()
-
-
-def vigilctl(
-    config_dir: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SENSU_", "VIGIL"))}
-    clean.update(VIGILCTL_CONFIG_DIR=str(config_dir), **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "vigil.ctl", *args],
-        capture_output=True,
-        text=True,
-        env=clean,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

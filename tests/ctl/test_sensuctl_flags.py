@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +16,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from tests.ctl.processes import live_server, vigilctl  # noqa: F401 (the "server" fixture)
 from tests.support import ADMIN, PASSWORD, LiveServer, client_for, token_for
 from vigil.ctl.context import CtlContext
 from vigil.ctl.main import cli
-from vigil.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(Settings(state_dir=str(tmp_path_factory.mktemp("state")))).start()
-    yield live
-    live.stop()
-
-
-def vigilctl(
-    config_dir: Path, *args: str, env: dict[str, str] | None = None, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SENSU_", "VIGIL"))}
-    clean.update(VIGILCTL_CONFIG_DIR=str(config_dir), **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "vigil.ctl", *args],
-        capture_output=True,
-        text=True,
-        env=clean,
-        input=stdin,
-        timeout=60,
-        check=False,
-    )
 
 
 def inproc(

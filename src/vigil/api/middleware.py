@@ -24,16 +24,12 @@ from vigil.metrics import Metrics
 
 log = logging.getLogger("vigil.api")
 CLIENT_CLOSED = 499  # the metrics' status for a request its client abandoned (nginx's code)
-_SERIES_MAX = 1024  # labelled series kept at hand; beyond it the memory restarts
 
 
 class ErrorsAndMetrics:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        # (route, method, status) -> its request counter and latency histogram: looking a
-        # labelled child up in prometheus_client costs more than the observation itself.
-        self._series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,22 +60,10 @@ class ErrorsAndMetrics:
             await error_response(error)(scope, receive, tracking_send)
         finally:
             route = scope.get("vigil.route") or "unmatched"
-            key = (route, scope["method"], str(status[0]) if status else "500")
-            series = self._series.get(key)
-            if series is None:
-                series = self._labelled(*key)
-            series[0].inc()
-            series[1].observe(time.perf_counter() - start)
-
-    def _labelled(self, route: str, method: str, code: str) -> tuple[Any, Any]:
-        if len(self._series) >= _SERIES_MAX:
-            self._series.clear()
-        series = (
-            self.metrics.requests.labels(route, method, code),
-            self.metrics.latency.labels(route, method),
-        )
-        self._series[(route, method, code)] = series
-        return series
+            method = scope["method"]
+            code = str(status[0]) if status else "500"
+            self.metrics.requests.labels(route, method, code).inc()  # a dict lookup each
+            self.metrics.latency.labels(route, method).observe(time.perf_counter() - start)
 
 
 def _where(scope: Scope) -> dict[str, Any]:
